@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import sys
 from datetime import date, datetime
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -154,3 +159,28 @@ def test_any_quantity_observation_validates(value: float, day: date, unit: str) 
     p = PatientBuilder("px", birth_date=None, gender=None)
     p.observation("2160-0", value=value, unit=unit, when=day, ref_high=1.2)
     Bundle.model_validate(p.bundle())
+
+
+def _load_examples() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "examples" / "make_examples.py"
+    spec = importlib.util.spec_from_file_location("make_examples", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_examples"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_examples_are_current_and_valid() -> None:
+    examples = _load_examples()
+    expected = json.loads((examples.OUT / "expected.json").read_text())
+    assert len(examples.CASES) >= 10
+    for case in examples.CASES:
+        bundle = case.build(case.name).bundle()
+        committed = json.loads((examples.OUT / f"{case.name}.json").read_text())
+        assert committed == bundle, f"{case.name}: rerun examples/make_examples.py"
+        Bundle.model_validate(committed)
+        assert expected[f"{case.name}.json"]["verdict"] == case.verdict
+        assert case.verdict in {"eligible", "ineligible", "needs_review"}
+        # an eligible_from only makes sense on a patient held back by a failure
+        assert case.eligible_from is None or case.verdict == "ineligible"
