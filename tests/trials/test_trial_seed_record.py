@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import pytest
 from trials_test_paths import SHIPPED_SEED
 
 from trialscreen.trials import get_trial
-from trialscreen.trials.seed_record import build_seed_record, render_json, std_ages
+from trialscreen.trials.seed_record import (
+    ListingFormatError,
+    build_seed_record,
+    main,
+    render_json,
+    std_ages,
+)
 
 
 def test_shipped_json_is_what_the_builder_makes(seed_listing: str) -> None:
@@ -77,3 +84,10 @@ def test_std_ages_follow_registry_buckets() -> None:
     assert std_ages(18, 64) == ["ADULT"]
     assert std_ages(65, None) == ["OLDER_ADULT"]
     assert std_ages(12, None) == ["CHILD", "ADULT", "OLDER_ADULT"]
+
+
+def test_builder_rejects_a_listing_of_another_layout(seed_listing: str) -> None:
+
+    with pytest.raises(ListingFormatError, match="Trial Officials"):
+        build_seed_record(seed_listing.replace("Trial Officials\n", ""))
+    assert main(["/nonexistent/listing.txt"]) == 1
