@@ -1,0 +1,145 @@
+"""Diagnoses: value-set membership, clinical status, windows, and disease phase."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from trialscreen.criteria import duration
+from trialscreen.criteria.nodes import Condition
+from trialscreen.evaluate.context import Context
+from trialscreen.evaluate.outcome import FALSE, TRUE, UNKNOWN, Outcome
+from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.fhir.facts import ConditionFact
+from trialscreen.knowledge import ValueSet
+from trialscreen.report.model import Evidence
+
+ACTIVE = frozenset({"active", "recurrence", "relapse", None})
+PRESENT = ACTIVE | {"remission"}
+
+
+def matching_code(vs: ValueSet, cond: ConditionFact) -> str | None:
+    """The condition's code that puts it in the value set (or its text), else None."""
+    for system, code in cond.codes:
+        if vs.contains(system, code):
+            return code
+    if vs.matches_text(cond.text):
+        return cond.text.split(" | ")[0]
+    return None
+
+
+def abated(cond: ConditionFact, as_of: date) -> bool:
+    return cond.abated_undated or (cond.abatement is not None and cond.abatement <= as_of)
+
+
+def _evidence(cond: ConditionFact, code: str, note: str | None = None) -> Evidence:
+    when = cond.onset or cond.recorded
+    name = cond.text.split(" | ")[0] if cond.text else ""
+    what = f"Condition {code}" + (f" ({name})" if name and name != code else "")
+    return Evidence(cond.ref, what, cond.clinical_status, None, when.isoformat() if when else None, note=note)
+
+
+def _phase(vs: ValueSet, code: str, cond: ConditionFact) -> str | None:
+    """'relapsed', 'remission' or None, from ICD-10-CM's fifth character or clinical status."""
+    digit: str | None = None
+    rule = vs.phase_digit or {}
+    position = rule.get("position_after_dot")
+    if isinstance(position, int):
+        norm = code.replace(".", "").upper()
+        index = 3 + position - 1
+        digit = norm[index] if len(norm) > index else None
+    if digit == str(rule.get("relapse")) or cond.clinical_status in ("relapse", "recurrence"):
+        return "relapsed"
+    if digit == str(rule.get("remission")) or cond.clinical_status == "remission":
+        return "remission"
+    return None
+
+
+@compiles("condition")
+def _condition(node: Condition, polarity: str, c: Compiler) -> Check:
+    vs = c.knowledge.valueset(node.valueset)
+    title = node.label or vs.title
+    timing = node.timing
+    window = node.window
+    window_words = duration.words(window) if window else ""
+    phase = node.phase
+
+    def run(ctx: Context) -> Outcome:
+        as_of = ctx.as_of
+        hits: list[tuple[ConditionFact, str]] = []
+        for cond in ctx.facts.conditions:
+            code = matching_code(vs, cond)
+            if code is None:
+                continue
+            start = cond.onset or cond.recorded
+            if start is not None and start > as_of:
+                continue  # events after the as-of date are ignored
+            hits.append((cond, code))
+        if phase == "relapsed":
+            return _relapsed(hits, as_of, title, vs)
+        if timing == "ever":
+            if hits:
+                return Outcome(TRUE, f"record of {title}", [_evidence(cd, code) for cd, code in hits])
+            return Outcome(FALSE, f"no record of {title}")
+        if timing in ("active", "present"):
+            statuses = ACTIVE if timing == "active" else PRESENT
+            live = [(cd, code) for cd, code in hits if cd.clinical_status in statuses and not abated(cd, as_of)]
+            if live:
+                return Outcome(TRUE, f"active {title}", [_evidence(cd, code) for cd, code in live])
+            if hits:
+                return Outcome(FALSE, f"no active {title} (recorded, but resolved or inactive)", [_evidence(cd, code, "not active") for cd, code in hits])
+            return Outcome(FALSE, f"no record of {title}")
+        assert window is not None
+        inside: list[tuple[ConditionFact, str, date]] = []
+        active: list[tuple[ConditionFact, str]] = []
+        undated: list[tuple[ConditionFact, str]] = []
+        for cd, code in hits:
+            if timing == "active_or_within" and cd.clinical_status in ACTIVE and not abated(cd, as_of):
+                active.append((cd, code))
+                continue
+            if timing == "onset_within":
+                dates = [cd.onset or cd.recorded]
+            else:
+                dates = [cd.onset, cd.recorded, cd.abatement]
+            known = [d for d in dates if d is not None and d <= as_of]
+            if not known and not any(d is not None for d in dates):
+                undated.append((cd, code))
+                continue
+            in_window = [d for d in known if duration.add(d, window) > as_of]
+            if in_window:
+                inside.append((cd, code, max(in_window)))
+        if active:
+            return Outcome(TRUE, f"active {title}", [_evidence(cd, code, "active") for cd, code in active])
+        if inside:
+            latest = max(d for _, _, d in inside)
+            return Outcome(
+                TRUE,
+                f"{title} within {window_words} (latest {latest})",
+                [_evidence(cd, code, f"within {window_words}") for cd, code, _ in inside],
+                changes_on=duration.add(latest, window),
+            )
+        if undated:
+            return Outcome(UNKNOWN, f"{title} recorded without a date", [_evidence(cd, code, "no date") for cd, code in undated], missing=[f"date of {title}"])
+        if hits:
+            return Outcome(FALSE, f"no {title} within {window_words}", [_evidence(cd, code, f"outside {window_words}") for cd, code in hits])
+        return Outcome(FALSE, f"no record of {title}")
+
+    return run
+
+
+def _relapsed(hits: list[tuple[ConditionFact, str]], as_of: date, title: str, vs: ValueSet) -> Outcome:
+    considered = [(cd, code) for cd, code in hits if cd.clinical_status in PRESENT and not abated(cd, as_of)]
+    phases = [(cd, code, _phase(vs, code, cd)) for cd, code in considered]
+    relapsed = [(cd, code) for cd, code, p in phases if p == "relapsed"]
+    if relapsed:
+        return Outcome(TRUE, f"{title} in relapse", [_evidence(cd, code, "relapsed") for cd, code in relapsed])
+    unclear = [(cd, code) for cd, code, p in phases if p is None]
+    if unclear:
+        return Outcome(
+            UNKNOWN,
+            f"{title} recorded, but relapsed or refractory status not recorded",
+            [_evidence(cd, code, "phase not recorded") for cd, code in unclear],
+            missing=["whether the disease is relapsed or refractory"],
+        )
+    if considered:
+        return Outcome(FALSE, f"{title} in remission", [_evidence(cd, code, "in remission") for cd, code, _ in phases])
+    return Outcome(FALSE, f"no record of current {title}")

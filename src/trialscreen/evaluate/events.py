@@ -1,0 +1,176 @@
+"""Procedures, medicines, immunizations, allergies and consents (closed world, except consent)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from trialscreen.criteria import duration
+from trialscreen.criteria.nodes import Allergy, Consent, Immunization, Medication, Procedure
+from trialscreen.evaluate.context import Context
+from trialscreen.evaluate.outcome import FALSE, TRUE, UNKNOWN, Outcome
+from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.fhir.facts import Coding, MedicationFact
+from trialscreen.knowledge import ValueSet
+from trialscreen.report.model import Evidence
+
+
+def _in(vs: ValueSet | None, codes: tuple[Coding, ...], text: str = "") -> bool:
+    if vs is None:
+        return True
+    return any(vs.contains(s, c) for s, c in codes) or vs.matches_text(text)
+
+
+def _name(codes: tuple[Coding, ...], text: str) -> str:
+    shown = text.split(" | ")[0] if text else ""
+    code = codes[0][1] if codes else ""
+    return f"{code} ({shown})" if code and shown else (code or shown or "uncoded")
+
+
+def _windowed(
+    dated: list[tuple[Evidence, date | None]], window: str | None, as_of: date, title: str
+) -> Outcome:
+    """Closed-world outcome of events, optionally inside a window ending on the as-of date."""
+    if window is None:
+        if dated:
+            return Outcome(TRUE, f"record of {title}", [e for e, _ in dated])
+        return Outcome(FALSE, f"no record of {title}")
+    words = duration.words(window)
+    inside = [(e, d) for e, d in dated if d is not None and duration.add(d, window) > as_of]
+    if inside:
+        latest = max(d for _, d in inside if d is not None)
+        lapse = duration.add(latest, window)
+        return Outcome(TRUE, f"{title} on {latest}, within {words}", [e for e, _ in inside], changes_on=lapse)
+    undated = [e for e, d in dated if d is None]
+    if undated:
+        return Outcome(UNKNOWN, f"{title} recorded without a date", undated, missing=[f"date of {title}"])
+    if dated:
+        return Outcome(FALSE, f"no {title} within {words} (last on {max(d for _, d in dated if d)})", [e for e, _ in dated])
+    return Outcome(FALSE, f"no record of {title} within {words}")
+
+
+@compiles("procedure")
+def _procedure(node: Procedure, polarity: str, c: Compiler) -> Check:
+    vs = c.knowledge.valueset(node.valueset) if node.valueset else None
+    category = c.knowledge.valueset(node.category) if node.category else None
+    minor = c.knowledge.valueset(node.exclude) if node.exclude else None
+    title = node.label or (vs.title if vs else category.title if category else "procedure")
+    window = node.window
+
+    def run(ctx: Context) -> Outcome:
+        as_of = ctx.as_of
+        found: list[tuple[Evidence, date | None]] = []
+        for proc in ctx.facts.procedures:
+            if proc.when is not None and proc.when > as_of:
+                continue
+            if not _in(vs, proc.codes):
+                continue
+            if category is not None and not any(category.contains(s, k) for s, k in proc.categories):
+                continue
+            if minor is not None and any(minor.contains(s, k) for s, k in proc.codes):
+                continue
+            ev = Evidence(proc.ref, f"Procedure {_name(proc.codes, proc.text)}", date=proc.when.isoformat() if proc.when else None)
+            found.append((ev, proc.when))
+        return _windowed(found, window, as_of, title)
+
+    return run
+
+
+def _active(med: MedicationFact, as_of: date) -> bool:
+    if med.resource_type == "MedicationRequest":
+        ok = med.status == "active"
+    else:
+        ok = med.status in ("active", "intended")
+    if not ok:
+        return False
+    if med.end is not None and med.end < as_of:
+        return False
+    return med.start is None or med.start <= as_of
+
+
+@compiles("medication")
+def _medication(node: Medication, polarity: str, c: Compiler) -> Check:
+    vs = c.knowledge.valueset(node.valueset)
+    routes = c.knowledge.valueset(node.non_systemic_routes) if node.systemic_only else None
+    reasons = c.knowledge.valueset(node.unless_reason) if node.unless_reason else None
+    title = node.label or vs.title
+    systemic = " systemic" if node.systemic_only else ""
+
+    def run(ctx: Context) -> Outcome:
+        as_of = ctx.as_of
+        hits: list[Evidence] = []
+        for med in ctx.facts.medications:
+            if not _in(vs, med.codes, med.text) or not _active(med, as_of):
+                continue
+            if routes is not None and med.has_route and (
+                any(routes.contains(s, k) for s, k in med.routes) or routes.matches_text(med.route_text)
+            ):
+                continue
+            if reasons is not None and any(reasons.contains(s, k) for s, k in med.reasons):
+                continue
+            route = med.route_text.split(" | ")[0] if med.route_text else ("no route recorded" if not med.has_route else None)
+            hits.append(Evidence(med.ref, f"{med.resource_type} {_name(med.codes, med.text)}", med.status, note=route))
+        if hits:
+            return Outcome(TRUE, f"active{systemic} {title}", hits)
+        return Outcome(FALSE, f"no record of active{systemic} {title}")
+
+    return run
+
+
+@compiles("immunization")
+def _immunization(node: Immunization, polarity: str, c: Compiler) -> Check:
+    vs = c.knowledge.valueset(node.valueset)
+    title = node.label or vs.title
+    window = node.window
+
+    def run(ctx: Context) -> Outcome:
+        found = [
+            (Evidence(imm.ref, f"Immunization {_name(imm.codes, imm.text)}", date=imm.when.isoformat() if imm.when else None), imm.when)
+            for imm in ctx.facts.immunizations
+            if _in(vs, imm.codes) and (imm.when is None or imm.when <= ctx.as_of)
+        ]
+        return _windowed(found, window, ctx.as_of, title)
+
+    return run
+
+
+@compiles("allergy")
+def _allergy(node: Allergy, polarity: str, c: Compiler) -> Check:
+    vs = c.knowledge.valueset(node.valueset) if node.valueset else None
+    crit = set(node.criticality)
+    sev = set(node.severity)
+    title = node.label or "severe hypersensitivity (high criticality or severe reaction)"
+
+    def run(ctx: Context) -> Outcome:
+        hits = []
+        for al in ctx.facts.allergies:
+            if al.recorded is not None and al.recorded > ctx.as_of:
+                continue
+            if not _in(vs, al.codes, al.text):
+                continue
+            severe = [s for s in al.severities if s in sev]
+            if al.criticality in crit or severe:
+                note = f"criticality {al.criticality}" if al.criticality in crit else f"reaction {severe[0]}"
+                hits.append(Evidence(al.ref, f"AllergyIntolerance {_name(al.codes, al.text)}", note=note))
+        if hits:
+            return Outcome(TRUE, f"record of {title}", hits)
+        return Outcome(FALSE, f"no record of {title}")
+
+    return run
+
+
+@compiles("consent")
+def _consent(node: Consent, polarity: str, c: Compiler) -> Check:
+    vs = c.knowledge.valueset(node.valueset)
+
+    def run(ctx: Context) -> Outcome:
+        signed = [
+            con for con in ctx.facts.consents
+            if con.when is not None and con.when <= ctx.as_of and any(vs.contains(s, k) for s, k in con.codes)
+        ]
+        if signed:
+            con = max(signed, key=lambda x: x.when or date.min)
+            ev = Evidence(con.ref, "research consent", "active", date=con.when.isoformat() if con.when else None)
+            return Outcome(TRUE, f"research consent signed on {con.when}", [ev])
+        return Outcome(UNKNOWN, "consent not yet recorded", missing=["signed research consent (FHIR Consent)"])
+
+    return run

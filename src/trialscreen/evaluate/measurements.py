@@ -1,0 +1,253 @@
+"""The latest result of an analyte, read and held against its threshold.
+
+Selection follows the spec's "latest result": final/amended/corrected (or no status, filtered
+when read), effective on or before the as-of date and within the look-back window (its first
+day included), most recent by full timestamp, and on an exact tie the least favourable
+value. A latest result that cannot be read makes the answer unknown, naming why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from trialscreen.criteria import duration
+from trialscreen.criteria.nodes import Measurement
+from trialscreen.evaluate.context import Context
+from trialscreen.evaluate.outcome import FALSE, OP_WORDS, TRUE, UNKNOWN, Outcome, comparison, fmt, worst_first
+from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.fhir.facts import ObservationFact
+from trialscreen.knowledge import Analyte, Knowledge
+from trialscreen.report.model import Evidence
+from trialscreen.units import UnitError, factor_to, ucum_factor
+
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+_CLASS = re.compile(r"^\s*(?:class\s+)?([IV]+|\d)\s*$", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Reading:
+    """A result read for comparison: a number in the compared unit, or positive/negative."""
+
+    number: float | None = None
+    sign: str | None = None  # "positive" | "negative"
+    problem: str | None = None
+    shown: str = ""
+    unit: str | None = None
+
+
+class AnalyteReader:
+    """Reads results of one analyte: which observations, and what their values say."""
+
+    def __init__(self, analyte: Analyte, knowledge: Knowledge, unit: str | None = None) -> None:
+        self.analyte = analyte
+        self.unit = unit or analyte.unit
+        self.codings = knowledge.analyte_codings(analyte.name)
+        self.q = knowledge.qualitative
+        self.answers = {
+            (uri, coding.code): value
+            for coding, value in analyte.answers
+            for uri in knowledge.uris(coding.system)
+        }
+        self.set_aside = [
+            (frozenset((uri, r.code) for uri in knowledge.uris(r.system)), r) for r in analyte.set_aside_when_component
+        ]
+        self.lookback = analyte.lookback
+
+    def results(self, ctx: Context, lookback: str) -> list[ObservationFact]:
+        """Results in the look-back window, newest first, with set-aside ones removed."""
+        first_day = duration.subtract(ctx.as_of, lookback)
+        seen: set[str] = set()
+        out: list[ObservationFact] = []
+        observations = ctx.facts.observations
+        for coding in self.codings:
+            for obs in observations.get(coding, ()):
+                if obs.id in seen or obs.when is None or obs.when > ctx.as_of or obs.when < first_day:
+                    continue
+                seen.add(obs.id)
+                if self.set_aside and self._supplemental(obs):
+                    continue
+                out.append(obs)
+        out.sort(key=lambda o: o.instant, reverse=True)
+        return out
+
+    def _supplemental(self, obs: ObservationFact) -> bool:
+        for codes, quantity in obs.components:
+            if quantity is None:
+                continue
+            for keys, rule in self.set_aside:
+                if not keys.intersection(codes):
+                    continue
+                value = quantity.value
+                if rule.unit is not None and quantity.unit is not None and quantity.unit != rule.unit:
+                    try:
+                        value *= ucum_factor(quantity.unit, rule.unit)
+                    except UnitError:
+                        return True  # unreadable oxygen: not a room-air result
+                if value > rule.above:
+                    return True
+        return False
+
+    def read(self, obs: ObservationFact) -> Reading:
+        if obs.problem:
+            return Reading(problem=obs.problem)
+        kind = self.analyte.value
+        sign = self._sign(obs)
+        if kind == "qualitative":
+            if sign is None:
+                return Reading(problem="the result is neither positive nor negative")
+            return Reading(sign=sign, shown=sign)
+        if kind == "ordinal":
+            return self._ordinal(obs)
+        if obs.quantity is not None:
+            q = obs.quantity
+            try:
+                factor = factor_to(self.analyte, q.unit, self.unit)
+            except UnitError as exc:
+                return Reading(problem=str(exc))
+            return Reading(number=q.value * factor, shown=f"{fmt(q.value)} {q.unit or ''}".strip(), unit=q.unit)
+        if sign is not None:
+            return Reading(sign=sign, shown=sign)
+        return Reading(problem="the result has no readable value")
+
+    def _sign(self, obs: ObservationFact) -> str | None:
+        q = self.q
+        if obs.concept:
+            if any(c in q.positive_codes for c in obs.concept):
+                return "positive"
+            if any(c in q.negative_codes for c in obs.concept):
+                return "negative"
+        if obs.string is not None:
+            word = obs.string.strip().lower()
+            if word in q.positive_strings:
+                return "positive"
+            if word in q.negative_strings:
+                return "negative"
+        for code in obs.interpretation:
+            if code in q.positive_interpretation:
+                return "positive"
+            if code in q.negative_interpretation:
+                return "negative"
+        return None
+
+    def _ordinal(self, obs: ObservationFact) -> Reading:
+        value: float | None = None
+        if obs.integer is not None:
+            value = float(obs.integer)
+        elif obs.quantity is not None:
+            value = obs.quantity.value
+        elif obs.concept:
+            for c in obs.concept:
+                if c in self.answers:
+                    value = self.answers[c]
+                    break
+        if value is None and self.analyte.roman_numerals:
+            for text in (obs.string, obs.concept_text.split(" | ")[0] if obs.concept_text else None):
+                if text:
+                    m = _CLASS.match(text)
+                    if m:
+                        token = m.group(1).upper()
+                        value = float(_ROMAN[token]) if token in _ROMAN else float(token)
+                        break
+        if value is None:
+            return Reading(problem="the result has no readable score")
+        rng = self.analyte.value_range
+        if rng and not (rng[0] <= value <= rng[1]):
+            return Reading(problem=f"score {fmt(value)} is outside {fmt(rng[0])}–{fmt(rng[1])}")
+        return Reading(number=value, shown=fmt(value))
+
+
+def uln_of(reader: AnalyteReader, obs: ObservationFact, gender: str | None) -> tuple[float, str] | None:
+    """ULN in the compared unit, from the result's reference range or the default, with its source."""
+    analyte = reader.analyte
+    high = obs.ref_high
+    if high is not None:
+        unit = high.unit or (obs.quantity.unit if obs.quantity else None)
+        try:
+            return high.value * factor_to(analyte, unit, reader.unit), "reference range"
+        except UnitError:
+            pass
+    default = analyte.default_uln(gender)
+    if default is None or analyte.uln_unit is None:
+        return None
+    return default * factor_to(analyte, analyte.uln_unit, reader.unit), "default"
+
+
+@compiles("measurement")
+def _measurement(node: Measurement, polarity: str, c: Compiler) -> Check:
+    analyte = c.knowledge.analyte(node.analyte)
+    reader = AnalyteReader(analyte, c.knowledge, node.unit)
+    lookback = node.lookback or analyte.lookback
+    label = node.label or analyte.label
+    rank = worst_first(polarity)
+    op, value, multiple, expect = node.op, node.value, node.uln_multiple, node.expect
+    if_missing, if_neg, if_pos = node.if_missing, node.if_negative, node.if_positive
+    unit = reader.unit or ""
+    words = duration.words(lookback)
+    if expect is not None:
+        target = expect
+    elif multiple is not None:
+        target = f"{OP_WORDS[op or '<=']} {fmt(multiple)} × ULN"
+    else:
+        target = f"{OP_WORDS[op or '<=']} {fmt(value or 0)} {unit}".strip()
+
+    def judge(ctx: Context, obs: ObservationFact) -> Outcome:
+        reading = reader.read(obs)
+        when = obs.when.isoformat() if obs.when else None
+        if reading.problem:
+            ev = Evidence(obs.ref, label, None, None, when, target, note=reading.problem)
+            return Outcome(
+                UNKNOWN,
+                f"latest {label} ({obs.when}) cannot be read: {reading.problem}",
+                [ev],
+                missing=[f"a readable {label} result"],
+                warnings=[f"{obs.ref}: {reading.problem}"],
+            )
+        if reading.sign is not None and expect is None:
+            truth = if_neg if reading.sign == "negative" else if_pos
+            ev = Evidence(obs.ref, label, reading.sign, None, when, target)
+            if truth is None or truth == UNKNOWN:
+                return Outcome(UNKNOWN, f"latest {label} is {reading.sign} with no quantity", [ev], missing=[f"a quantified {label} result"])
+            return Outcome(truth, f"latest {label} is {reading.sign} ({obs.when})", [ev])
+        if expect is not None:
+            if reading.sign is None:
+                return Outcome(UNKNOWN, f"latest {label} ({obs.when}) is neither positive nor negative", missing=[f"a readable {label} result"])
+            ok = reading.sign == expect
+            ev = Evidence(obs.ref, label, reading.sign, None, when, target)
+            return Outcome(TRUE if ok else FALSE, f"latest {label} is {reading.sign} ({obs.when})", [ev])
+        assert reading.number is not None and op is not None
+        if multiple is not None:
+            uln = uln_of(reader, obs, ctx.facts.gender)
+            if uln is None:
+                return Outcome(UNKNOWN, f"no upper limit of normal for {label}", missing=[f"{label} reference range"])
+            limit = multiple * uln[0]
+            threshold = f"{target} (ULN {fmt(uln[0])} {unit} from {uln[1]}) = {fmt(limit)} {unit}"
+        else:
+            limit = float(value or 0.0)
+            threshold = target
+        ok = comparison(reading.number, op, limit)
+        shown = reading.shown
+        if reading.unit and reading.unit != unit:
+            shown = f"{shown} = {fmt(reading.number)} {unit}"
+        ev = Evidence(obs.ref, label, round(reading.number, 6), unit, when, threshold, note=None if shown == f"{fmt(reading.number)} {unit}" else f"as recorded: {shown}")
+        verb = "meets" if ok else "does not meet"
+        return Outcome(TRUE if ok else FALSE, f"latest {label} {shown} on {obs.when} {verb} {threshold}", [ev])
+
+    def run(ctx: Context) -> Outcome:
+        results = reader.results(ctx, lookback)
+        if not results:
+            reason = f"no {label} result in the {words} before {ctx.as_of}"
+            if if_missing == UNKNOWN:
+                return Outcome(UNKNOWN, reason, missing=[f"{label} result within {words}"])
+            return Outcome(if_missing, reason)
+        newest = results[0].instant
+        tied = [o for o in results if o.instant == newest]
+        if len(tied) == 1:
+            return judge(ctx, tied[0])
+        outcomes = [judge(ctx, o) for o in tied]
+        outcomes.sort(key=lambda o: rank[o.truth])
+        worst = outcomes[0]
+        worst.reason += f" (least favourable of {len(tied)} results at the same time)"
+        return worst
+
+    return run

@@ -1,0 +1,62 @@
+"""What a node says about a patient: three-valued truth, why, on what evidence.
+
+`changes_on` is the first day the truth would change because an event leaves its window;
+None when time does not change it. A criterion that fails with a `changes_on` is eligible
+from that day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from trialscreen.report.model import Evidence
+
+TRUE = "true"
+FALSE = "false"
+UNKNOWN = "unknown"
+
+
+@dataclass(slots=True)
+class Outcome:
+    truth: str
+    reason: str
+    evidence: list[Evidence] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    changes_on: date | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def worst_first(polarity: str) -> dict[str, int]:
+    """Rank of truths from least to most favourable for a criterion of this polarity.
+
+    For an inclusion (polarity "inclusion") false is worst; for an exclusion, true is.
+    """
+    if polarity == "inclusion":
+        return {FALSE: 0, UNKNOWN: 1, TRUE: 2}
+    return {TRUE: 0, UNKNOWN: 1, FALSE: 2}
+
+
+def flip(polarity: str) -> str:
+    return "exclusion" if polarity == "inclusion" else "inclusion"
+
+
+def comparison(value: float, op: str, threshold: float) -> bool:
+    """Compare after rounding both sides, so a value converted between units never flips."""
+    a, b = float(f"{value:.9g}"), float(f"{threshold:.9g}")
+    if op == "<=":
+        return a <= b
+    if op == "<":
+        return a < b
+    if op == ">=":
+        return a >= b
+    return a > b
+
+
+OP_WORDS = {"<=": "≤", "<": "<", ">=": "≥", ">": ">"}
+
+
+def fmt(value: float) -> str:
+    """A number as a person writes it (no float noise)."""
+    text = f"{value:.4g}" if abs(value) < 1e6 else f"{value:.6g}"
+    return text

@@ -1,0 +1,83 @@
+"""Demographics and what people state: age, gender, attestations, manual review."""
+
+from __future__ import annotations
+
+from trialscreen.criteria.nodes import Age, Attestation, Gender, ManualReview
+from trialscreen.evaluate.context import Context
+from trialscreen.evaluate.outcome import FALSE, TRUE, UNKNOWN, Outcome
+from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.report.model import Evidence
+
+WHO = {"investigator": "the investigator's", "patient": "the patient's", "either": "an"}
+
+
+@compiles("age")
+def _age(node: Age, polarity: str, c: Compiler) -> Check:
+    low, high = node.min, node.max
+    if low is not None and high is not None:
+        span = f"{low}–{high}"
+    elif low is not None:
+        span = f"at least {low}"
+    else:
+        span = f"at most {high}"
+
+    def run(ctx: Context) -> Outcome:
+        facts = ctx.facts
+        age = ctx.age
+        if age is None:
+            why = facts.birth_date_problem or "no birth date recorded"
+            return Outcome(UNKNOWN, f"age unknown: {why}", missing=["birth date"])
+        ok = (low is None or age >= low) and (high is None or age <= high)
+        ev = Evidence(f"Patient/{facts.patient_id}", "age", age, "years", str(facts.birth_date), span)
+        words = "within" if ok else "outside"
+        return Outcome(TRUE if ok else FALSE, f"age {age} on {ctx.as_of} is {words} {span} years", [ev])
+
+    return run
+
+
+@compiles("gender")
+def _gender(node: Gender, polarity: str, c: Compiler) -> Check:
+    wanted = set(node.values)
+    words = " or ".join(node.values)
+
+    def run(ctx: Context) -> Outcome:
+        gender = ctx.facts.gender
+        if gender is None:
+            return Outcome(UNKNOWN, "gender not recorded", missing=["gender"])
+        ev = Evidence(f"Patient/{ctx.facts.patient_id}", "gender", gender)
+        ok = gender in wanted
+        return Outcome(TRUE if ok else FALSE, f"gender {gender} is {'' if ok else 'not '}{words}", [ev])
+
+    return run
+
+
+@compiles("attestation")
+def _attestation(node: Attestation, polarity: str, c: Compiler) -> Check:
+    link = node.link_id or c.criterion_id
+    whose = WHO[node.who]
+    question = node.question
+
+    def run(ctx: Context) -> Outcome:
+        answer = ctx.answer(link)
+        if answer is None:
+            return Outcome(
+                UNKNOWN,
+                f"awaits {whose} attestation: {question}",
+                missing=[f"{whose} attestation ({link})"],
+            )
+        ev = Evidence(answer.ref, f"attestation {link}", answer.value, date=answer.authored.date().isoformat())
+        says = "holds" if answer.value else "does not hold"
+        return Outcome(TRUE if answer.value else FALSE, f"attested on {answer.authored.date()} that it {says}: {question}", [ev])
+
+    return run
+
+
+@compiles("manual_review")
+def _manual(node: ManualReview, polarity: str, c: Compiler) -> Check:
+    text = node.text
+    link = node.label or c.criterion_id
+
+    def run(ctx: Context) -> Outcome:
+        return Outcome(UNKNOWN, f"needs a person to review: {text}", missing=[f"review or attestation ({link})"])
+
+    return run

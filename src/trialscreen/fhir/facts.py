@@ -1,0 +1,240 @@
+"""Normalised facts of one patient, read once from FHIR R4 JSON.
+
+Each resource the criteria can use becomes a small slotted object holding only what the
+engines read (codes by system, dates, values). Reading is lenient about what the criteria
+do not use and strict about what they do: a field the criteria need that has the wrong shape
+makes the fact *unreadable*, with a note naming the resource and the field, never a crash and
+never a silent guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+Coding = tuple[str, str]  # (system URI, code)
+
+_MIN_UTC = datetime.min.replace(tzinfo=UTC)
+
+
+class FieldError(ValueError):
+    """A field the criteria read has the wrong shape."""
+
+
+def parse_date(value: Any, what: str) -> date | None:
+    """The calendar date of a FHIR date or dateTime as written (partial dates: first day)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) < 4:
+        raise FieldError(f"{what} is not a date: {value!r}")
+    try:
+        if len(value) >= 10:
+            return date.fromisoformat(value[:10])
+        if len(value) == 7:
+            return date(int(value[:4]), int(value[5:7]), 1)
+        return date(int(value[:4]), 1, 1)
+    except ValueError:
+        raise FieldError(f"{what} is not a date: {value!r}") from None
+
+
+def parse_instant(value: Any, what: str) -> datetime | None:
+    """A full timestamp for ordering results (date-only values: midnight UTC)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FieldError(f"{what} is not a dateTime: {value!r}")
+    try:
+        if len(value) <= 10:
+            day = parse_date(value, what)
+            assert day is not None
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise FieldError(f"{what} is not a dateTime: {value!r}") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def codings(concept: Any) -> tuple[tuple[Coding, ...], str]:
+    """(system, code) pairs and the concept's words (text and displays, for text matching)."""
+    if not isinstance(concept, dict):
+        return (), ""
+    pairs: list[Coding] = []
+    words: list[str] = []
+    text = concept.get("text")
+    if isinstance(text, str):
+        words.append(text)
+    for coding in concept.get("coding") or ():
+        if not isinstance(coding, dict):
+            continue
+        system, code = coding.get("system"), coding.get("code")
+        if isinstance(system, str) and isinstance(code, str):
+            pairs.append((system, code))
+        display = coding.get("display")
+        if isinstance(display, str):
+            words.append(display)
+    return tuple(pairs), " | ".join(words)
+
+
+def first_code(concept: Any) -> str | None:
+    """The first code of a CodeableConcept (FHIR status fields such as clinicalStatus)."""
+    if isinstance(concept, dict):
+        for coding in concept.get("coding") or ():
+            if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+                return str(coding["code"])
+    return None
+
+
+def describe(codes: tuple[Coding, ...], text: str) -> str:
+    """Short words for evidence: the first code, else the text."""
+    if codes:
+        return codes[0][1] + (f" ({text.split(' | ')[0]})" if text else "")
+    return text or "no code"
+
+
+@dataclass(slots=True)
+class Quantity:
+    value: float
+    unit: str | None
+
+
+@dataclass(slots=True)
+class ConditionFact:
+    id: str
+    codes: tuple[Coding, ...]
+    text: str
+    clinical_status: str | None
+    onset: date | None
+    recorded: date | None
+    abatement: date | None
+    abated_undated: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"Condition/{self.id}"
+
+
+@dataclass(slots=True)
+class ObservationFact:
+    id: str
+    codes: tuple[Coding, ...]
+    when: date | None
+    instant: datetime
+    quantity: Quantity | None = None
+    integer: int | None = None
+    concept: tuple[Coding, ...] = ()
+    concept_text: str = ""
+    string: str | None = None
+    interpretation: tuple[str, ...] = ()
+    ref_high: Quantity | None = None
+    components: tuple[tuple[tuple[Coding, ...], Quantity | None], ...] = ()
+    problem: str | None = None
+    """Why the value cannot be read, when it cannot."""
+
+    @property
+    def ref(self) -> str:
+        return f"Observation/{self.id}"
+
+
+@dataclass(slots=True)
+class ProcedureFact:
+    id: str
+    codes: tuple[Coding, ...]
+    text: str
+    when: date | None
+    categories: tuple[Coding, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"Procedure/{self.id}"
+
+
+@dataclass(slots=True)
+class MedicationFact:
+    id: str
+    resource_type: str
+    status: str | None
+    codes: tuple[Coding, ...]
+    text: str
+    routes: tuple[Coding, ...]
+    route_text: str
+    has_route: bool
+    start: date | None
+    end: date | None
+    reasons: tuple[Coding, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.resource_type}/{self.id}"
+
+
+@dataclass(slots=True)
+class ImmunizationFact:
+    id: str
+    codes: tuple[Coding, ...]
+    text: str
+    when: date | None
+
+    @property
+    def ref(self) -> str:
+        return f"Immunization/{self.id}"
+
+
+@dataclass(slots=True)
+class AllergyFact:
+    id: str
+    codes: tuple[Coding, ...]
+    text: str
+    criticality: str | None
+    severities: tuple[str, ...]
+    recorded: date | None
+
+    @property
+    def ref(self) -> str:
+        return f"AllergyIntolerance/{self.id}"
+
+
+@dataclass(slots=True)
+class ConsentFact:
+    id: str
+    when: date | None
+    codes: tuple[Coding, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"Consent/{self.id}"
+
+
+@dataclass(slots=True)
+class AnswerFact:
+    """One boolean answer of a QuestionnaireResponse, for attestations."""
+
+    response_id: str
+    link_id: str
+    value: bool
+    authored: datetime
+    author: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"QuestionnaireResponse/{self.response_id}"
+
+
+@dataclass(slots=True)
+class Facts:
+    """Everything the engines read about one patient."""
+
+    patient_id: str
+    birth_date: date | None = None
+    gender: str | None = None
+    conditions: list[ConditionFact] = field(default_factory=list)
+    observations: dict[Coding, list[ObservationFact]] = field(default_factory=dict)
+    procedures: list[ProcedureFact] = field(default_factory=list)
+    medications: list[MedicationFact] = field(default_factory=list)
+    immunizations: list[ImmunizationFact] = field(default_factory=list)
+    allergies: list[AllergyFact] = field(default_factory=list)
+    consents: list[ConsentFact] = field(default_factory=list)
+    answers: list[AnswerFact] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What could not be read (resource type/id and field), shown with the report."""
+    birth_date_problem: str | None = None
