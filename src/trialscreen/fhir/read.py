@@ -325,7 +325,7 @@ def read_records(paths: Iterable[Path], wanted: Wanted = None) -> Iterator[Patie
         if p.is_dir():
             # A directory of records: JSON Bundles and NDJSON; notes such as a README are not records.
             members = sorted(
-                x for x in p.iterdir() if x.is_file() and not x.name.startswith(".") and ".json" in x.name
+                x for x in p.iterdir() if x.is_file() and not x.name.startswith(".") and (".json" in x.name or ".ndjson" in x.name)
             )
             found = [x for x in members if x.name.endswith(".ndjson")]
             others = [x for x in members if x not in found]

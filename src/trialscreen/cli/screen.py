@@ -1,0 +1,60 @@
+"""`trialscreen screen`: patients' FHIR records against a trial's criteria."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+from trialscreen.cli.common import criteria_for, error, parse_as_of
+from trialscreen.evaluate import Screener
+from trialscreen.fhir import RecordProblem, read_records
+from trialscreen.report.text import render
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def screen_command(
+    files: Annotated[list[Path], typer.Argument(help="FHIR Bundle files, NDJSON files, or directories of them.")],
+    trial: Annotated[str | None, typer.Option("--trial", "-t", help="NCT id of the trial.")] = None,
+    criteria: Annotated[Path | None, typer.Option("--criteria", "-c", help="A criteria file (YAML or JSON) to screen with.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Screen as on this day (YYYY-MM-DD); default today.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="text for a person, json for one line per patient.")] = Format.text,
+) -> None:
+    """Screen every patient in FILES: per criterion pass / fail / unknown, why, and on what evidence."""
+    day = parse_as_of(as_of)
+    chosen = criteria_for(trial, criteria)
+    screener = Screener(chosen)
+    problems = 0
+    patients = 0
+    out = Console(soft_wrap=False, highlight=False) if fmt is Format.text else None
+    write = sys.stdout.buffer.write
+    for item in read_records(files):
+        if isinstance(item, RecordProblem):
+            problems += 1
+            error(f"{item.source}: {item.message}")
+            continue
+        patients += 1
+        report = screener.screen(item, day)
+        if out is not None:
+            out.print(render(report, source=item.source))
+        else:
+            write(orjson.dumps(report.to_json()) + b"\n")
+    sys.stdout.flush()
+    if patients == 0 and problems == 0:
+        error("no patients found in the given files")
+        raise typer.Exit(1)
+    if problems:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("screen")(screen_command)
