@@ -1,0 +1,236 @@
+"""A population screen from start to end: open the source on an engine, compile, count, write.
+
+The compiler (`omop.compiler.compile_screen`) turns the criteria into one Ibis table of
+per-person statuses; this module runs it, brings the result back as Arrow in a schema that
+is the same whatever the engine (so results compare across engines), builds the funnel,
+evaluates what-ifs, and writes the outputs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from trialscreen.criteria import CriteriaFileError, CriteriaSet, load
+from trialscreen.criteria.files import from_data
+from trialscreen.omop.engines import EngineName, EngineSession, open_engine
+from trialscreen.omop.funnel import VERDICTS, Funnel, build_funnel
+from trialscreen.omop.outputs import check_out_dir, write_outputs
+from trialscreen.omop.sources import PopulationError, SourceError, UsageError, parse_source
+from trialscreen.omop.whatif import WhatIf, apply_what_if
+
+BUILTIN_CRITERIA = "trialscreen.criteria.builtin"
+DEBUG_ENV = "TRIALSCREEN_DEBUG"
+EF_PREFIX = "eligible_from:"
+
+
+def builtin_trials() -> list[str]:
+    """NCT ids that ship with computable criteria."""
+    root = resources.files(BUILTIN_CRITERIA)
+    return sorted(e.name.rsplit(".", 1)[0] for e in root.iterdir() if e.name.endswith(".yaml"))
+
+
+def load_criteria(trial: str | None, criteria_file: Path | None) -> CriteriaSet:
+    """The criteria to screen with: a file if given, else the trial's built-in criteria."""
+    if criteria_file is not None:
+        try:
+            criteria = load(criteria_file)
+        except CriteriaFileError as exc:
+            raise UsageError(f"--criteria {exc}") from None
+        if trial and criteria.trial.upper() != trial.strip().upper():
+            raise UsageError(
+                f"--criteria {criteria_file} is for {criteria.trial}, not --trial {trial}"
+            )
+        return criteria
+    if not trial:
+        raise UsageError("say which trial: --trial NCT… (or --criteria FILE)")
+    wanted = trial.strip().upper()
+    if wanted not in builtin_trials():
+        raise UsageError(
+            f"--trial {trial}: no computable criteria for this trial "
+            f"(built in: {', '.join(builtin_trials())}; or pass --criteria FILE)"
+        )
+    import yaml
+
+    entry = resources.files(BUILTIN_CRITERIA) / f"{wanted}.yaml"
+    return from_data(yaml.safe_load(entry.read_text(encoding="utf-8")), name=str(entry))
+
+
+# --- running the compiled screen ------------------------------------------------------------
+
+
+def _compile(criteria: CriteriaSet, con: ibis.BaseBackend, as_of: date) -> Any:
+    try:
+        from trialscreen.omop.compiler import compile_screen
+    except ImportError as exc:
+        raise PopulationError(f"the OMOP compiler is not available ({exc})") from None
+    return compile_screen(criteria, con, as_of)
+
+
+def _status_ids(criteria: CriteriaSet) -> list[str]:
+    return [c.id for c in criteria.walk()]
+
+
+def result_schema(criteria: CriteriaSet, ef_columns: Sequence[str]) -> pa.Schema:
+    """The engine-independent schema of persons.parquet."""
+    fields = [
+        pa.field("person_id", pa.int64()),
+        pa.field("verdict", pa.string()),
+        pa.field("eligible_from", pa.date32()),
+    ]
+    fields += [pa.field(i, pa.string()) for i in _status_ids(criteria)]
+    fields += [pa.field(c, pa.date32()) for c in ef_columns]
+    return pa.schema(fields)
+
+
+def _to_canonical(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    columns = []
+    for f in schema:
+        column = table.column(f.name)
+        if pa.types.is_timestamp(column.type) and pa.types.is_date(f.type):
+            column = column.cast(pa.date32())
+        columns.append(column.cast(f.type))
+    return pa.Table.from_arrays(columns, schema=schema).sort_by("person_id")
+
+
+def screen(session: EngineSession, criteria: CriteriaSet, as_of: date) -> tuple[pa.Table, Any]:
+    """Every person's verdict and statuses (sorted by person_id), and the missing codes."""
+    compiled = _compile(criteria, session.con, as_of)
+    table = compiled.table
+    ids = _status_ids(criteria)
+    absent = [i for i in ("person_id", "verdict", "eligible_from", *ids) if i not in table.columns]
+    if absent:
+        raise PopulationError(f"the compiled screen lacks columns {', '.join(absent)}")
+    ef_columns = [c for c in table.columns if c.startswith(EF_PREFIX)]
+    selected = table.select("person_id", "verdict", "eligible_from", *ids, *ef_columns)
+    arrow = selected.to_pyarrow()
+    return _to_canonical(arrow, result_schema(criteria, ef_columns)), compiled.missing_codes
+
+
+def count_verdicts(session: EngineSession, criteria: CriteriaSet, as_of: date) -> dict[str, int]:
+    """How many persons get each verdict, counted in the engine (for what-ifs)."""
+    compiled = _compile(criteria, session.con, as_of)
+    counts = compiled.table.group_by("verdict").aggregate(n=ibis._.count()).to_pyarrow()
+    found = dict(zip(counts["verdict"].to_pylist(), counts["n"].to_pylist(), strict=True))
+    return {v: int(found.get(v, 0)) for v in VERDICTS}
+
+
+def what_if_row(what: WhatIf, base: dict[str, int], new: dict[str, int]) -> dict[str, Any]:
+    def reviewable(v: dict[str, int]) -> int:
+        return v["eligible"] + v["needs_review"]
+
+    return {
+        "what_if": what.text,
+        "criterion": what.criterion,
+        "op": what.op,
+        "value": what.value,
+        "eligible": new["eligible"],
+        "gain_eligible": new["eligible"] - base["eligible"],
+        "eligible_or_review": reviewable(new),
+        "gain_eligible_or_review": reviewable(new) - reviewable(base),
+    }
+
+
+# --- the whole run --------------------------------------------------------------------------
+
+
+@dataclass
+class PopulationRequest:
+    """What `trialscreen population` was asked to do."""
+
+    criteria: CriteriaSet
+    source: str
+    out: Path
+    engine: EngineName = "duckdb"
+    as_of: date = field(default_factory=date.today)
+    schema: str | None = None
+    what_ifs: Sequence[WhatIf] = ()
+    spark_master: str = "local[2]"
+    spark_session: Any = None
+    pg_url: str | None = None
+
+
+class Progress:
+    """Where a run reports its phases (the CLI shows them as progress bars)."""
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        """A new phase starts."""
+
+    def advance(self, detail: str = "") -> None:
+        """One unit of the current phase is done."""
+
+
+@dataclass
+class PopulationResult:
+    persons: pa.Table
+    funnel: Funnel
+
+
+def run_population(
+    request: PopulationRequest, progress: Progress | None = None
+) -> PopulationResult:
+    """Screen, count and write; raise PopulationError (with a clear message) on bad input."""
+    progress = progress or Progress()
+    check_out_dir(request.out)
+    what_ifs = [(w, apply_what_if(request.criteria, w)) for w in request.what_ifs]
+    source = parse_source(request.source, request.schema)
+    progress.phase(f"loading OMOP tables on {request.engine}")
+    with open_engine(
+        source,
+        request.engine,
+        spark_master=request.spark_master,
+        spark_session=request.spark_session,
+        pg_url=request.pg_url,
+        on_table=progress.advance,
+    ) as session:
+        progress.phase("screening every person", total=1)
+        persons, missing = _guarded(
+            lambda: screen(session, request.criteria, request.as_of), source.description
+        )
+        progress.advance()
+        funnel = build_funnel(
+            persons,
+            request.criteria,
+            as_of=request.as_of.isoformat(),
+            engine=request.engine,
+            cdm_version=session.cdm_version,
+            missing_codes=missing,
+        )
+        if what_ifs:
+            progress.phase("what-if screens", total=len(what_ifs))
+        for what, changed in what_ifs:
+            counts: dict[str, int] = _guarded(
+                partial(count_verdicts, session, changed, request.as_of), source.description
+            )
+            funnel.what_if.append(what_if_row(what, funnel.verdicts, counts))
+            progress.advance(what.text)
+    progress.phase("writing outputs", total=1)
+    write_outputs(request.out, persons, funnel)
+    progress.advance()
+    return PopulationResult(persons, funnel)
+
+
+def _guarded(work: Callable[[], Any], where: str) -> Any:
+    """Run engine work; an engine or data error becomes one clear line naming the source."""
+    try:
+        return work()
+    except PopulationError:
+        raise
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        lines = str(exc).strip().splitlines()
+        detail = lines[0] if lines else type(exc).__name__
+        raise SourceError(
+            f"{where}: the screen could not run on this data ({type(exc).__name__}: {detail}); "
+            f"set {DEBUG_ENV}=1 for the full error"
+        ) from None
