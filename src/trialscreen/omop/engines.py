@@ -180,7 +180,12 @@ def _duckdb_raw(con: Any, source: Source, on_table: Step) -> dict[str, ir.Table]
                 f"{source.path}: cannot open as DuckDB ({_first_line(exc)})"
             ) from None
         schema = source.schema or "main"
-        names = {n.lower(): n for n in con.list_tables(database=("cdm_src", schema))}
+        listed = con.con.execute(
+            "SELECT DISTINCT table_name FROM information_schema.tables "
+            "WHERE table_catalog = 'cdm_src' AND table_schema = ?",
+            [schema],
+        ).fetchall()
+        names = {row[0].lower(): row[0] for row in listed}
         for name in WANTED_TABLES:
             if name in names:
                 on_table(name)

@@ -97,7 +97,7 @@ _STRING_COLUMNS = frozenset(
         "cohort_definition_description",
     }
 )
-_STRING_SUFFIXES = ("_source_value", "_name")
+_STRING_SUFFIXES = ("_source_value", "_name", "_description")
 _FLOAT_COLUMNS = frozenset(
     {
         "value_as_number",
@@ -151,7 +151,7 @@ def column_type(column: str) -> ColumnType | None:
         return "timestamp"
     if name.endswith("_date"):
         return "date"
-    if name in _INT_COLUMNS or name.endswith("_id") or re.search(r"_id_\d$", name):
+    if name in _INT_COLUMNS or name.endswith(("_id", "_count")) or re.search(r"_id_\d$", name):
         return "int64"
     return None
 
