@@ -43,12 +43,14 @@ def delta(duration: str) -> relativedelta:
     return relativedelta(years=n)
 
 
+@lru_cache(maxsize=65536)
 def add(day: date, duration: str) -> date:
     """`day` plus `duration`, clipping to the month's last day (dateutil semantics)."""
     result: date = day + delta(duration)
     return result
 
 
+@lru_cache(maxsize=4096)
 def subtract(day: date, duration: str) -> date:
     result: date = day - delta(duration)
     return result

@@ -20,7 +20,7 @@ def _compact(value: Any) -> Any:
     """Plain data without fields left at their defaults (the `kind` tag is always kept)."""
     if isinstance(value, BaseModel):
         fields = type(value).model_fields
-        out: dict[str, Any] = {"kind": _compact(value.kind)} if "kind" in fields else {}
+        out: dict[str, Any] = {"kind": getattr(value, "kind")} if "kind" in fields else {}  # noqa: B009
         for name, field in fields.items():
             if name == "kind":
                 continue

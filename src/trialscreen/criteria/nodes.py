@@ -9,7 +9,7 @@ looked up in `trialscreen.knowledge` by their names.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -214,25 +214,7 @@ class ManualReview(_Node):
 
 
 Node = Annotated[
-    Union[
-        AllOf,
-        AnyOf,
-        Not,
-        Uncertain,
-        Ref,
-        Age,
-        Gender,
-        Condition,
-        Procedure,
-        Medication,
-        Immunization,
-        Allergy,
-        Consent,
-        Measurement,
-        Derived,
-        Attestation,
-        ManualReview,
-    ],
+    AllOf | AnyOf | Not | Uncertain | Ref | Age | Gender | Condition | Procedure | Medication | Immunization | Allergy | Consent | Measurement | Derived | Attestation | ManualReview,
     Field(discriminator="kind"),
 ]
 

@@ -184,8 +184,9 @@ def _measurement(node: Measurement, polarity: str, c: Compiler) -> Check:
     if_missing, if_neg, if_pos = node.if_missing, node.if_negative, node.if_positive
     unit = reader.unit or ""
     words = duration.words(lookback)
+    target: str
     if expect is not None:
-        target = expect
+        target = str(expect)
     elif multiple is not None:
         target = f"{OP_WORDS[op or '<=']} {fmt(multiple)} × ULN"
     else:

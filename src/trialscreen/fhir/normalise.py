@@ -14,9 +14,9 @@ from trialscreen.fhir.facts import (
     _MIN_UTC,
     AllergyFact,
     AnswerFact,
+    Coding,
     ConditionFact,
     ConsentFact,
-    Coding,
     Facts,
     FieldError,
     ImmunizationFact,
@@ -132,8 +132,8 @@ def observation(res: Resource, facts: Facts, wanted: Callable[[Coding], bool] | 
     except FieldError as exc:
         problem = str(exc)
     fact.problem = problem
-    for code in codes:
-        facts.observations.setdefault(code, []).append(fact)
+    for coding in codes:
+        facts.observations.setdefault(coding, []).append(fact)
 
 
 def procedure(res: Resource, facts: Facts) -> None:

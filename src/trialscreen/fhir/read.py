@@ -9,10 +9,10 @@ as a `RecordProblem` naming it, and the other files go on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-import re
 from typing import Any
 
 import orjson

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class Analyte:
         return self.uln
 
 
-def analyte_from_data(name: str, data: dict) -> Analyte:  # type: ignore[type-arg]
+def analyte_from_data(name: str, data: dict[str, Any]) -> Analyte:
     molar = data.get("molar") or {}
     factor: float | None = None
     if "per_compared" in molar:

@@ -1,0 +1,181 @@
+"""Benchmark: screening bulk FHIR NDJSON patients against NCT06125652 on one core.
+
+Prints, for a synthetic population made by `trialscreen.synth` (about 40 resources a patient):
+- evaluation time per patient, parsing excluded (records read first, then screened);
+- end-to-end throughput, parsing and JSON output included (streamed);
+- peak memory of the streamed run at several sizes (flat means streaming works);
+- the baseline measured in the same run: the same screening with every resource first
+  validated by `fhir.resources.R4B` (on a sample, scaled), and the ratio to it.
+
+    .venv/bin/python bench/bench_screen.py --patients 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import orjson
+
+AS_OF = date(2026, 11, 25)
+
+
+def generate(persons: int, seed: int, out: Path) -> Path:
+    from trialscreen.synth import generate as synth
+
+    synth(persons=persons, seed=seed, out=out, as_of=AS_OF, formats=("fhir",))
+    return out / "fhir"
+
+
+def count_resources(fhir_dir: Path) -> int:
+    total = 0
+    for f in fhir_dir.glob("*.ndjson"):
+        with f.open("rb") as handle:
+            total += sum(1 for _ in handle)
+    return total
+
+
+def evaluation_only(fhir_dir: Path, limit: int) -> tuple[float, int]:
+    """Seconds per patient for screening alone, on records already read."""
+    from trialscreen.criteria.builtin import builtin_criteria
+    from trialscreen.evaluate import Screener
+    from trialscreen.fhir import PatientRecord, read_records
+
+    screener = Screener(builtin_criteria("NCT06125652"))  # type: ignore[arg-type]
+    records = []
+    for item in read_records([fhir_dir]):
+        if isinstance(item, PatientRecord):
+            records.append(item)
+            if len(records) >= limit:
+                break
+    for r in records[:200]:
+        screener.screen(r, AS_OF)  # warm caches (unit factors, value-set memos)
+    gc.collect()
+    start = time.perf_counter()
+    for r in records:
+        screener.screen(r, AS_OF)
+    elapsed = time.perf_counter() - start
+    return elapsed / len(records), len(records)
+
+
+def end_to_end(fhir_dir: Path) -> tuple[float, int, float]:
+    """Run the CLI path in a fresh process (one core): seconds, patients, peak RSS in MB."""
+    code = (
+        "import sys, time, resource\n"
+        "from trialscreen.cli.app import main\n"
+        "sys.argv = ['trialscreen', 'screen', '--trial', 'NCT06125652', '--as-of', '2026-11-25',"
+        " '--format', 'json', sys.argv[1]]\n"
+        "t = time.perf_counter()\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(f'ELAPSED {time.perf_counter() - t} "
+        "MAXRSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+    )
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", code, str(fhir_dir)],
+        capture_output=True, env=env, check=False,
+    )
+    patients = proc.stdout.count(b"\n")
+    tail = proc.stderr.decode().strip().splitlines()[-1]
+    parts = tail.split()
+    return float(parts[1]), patients, int(parts[3]) / 1024
+
+
+def validated_baseline(fhir_dir: Path, limit: int) -> tuple[float, float]:
+    """Seconds per patient with every resource validated by fhir.resources.R4B, and without."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    from trialscreen.criteria.builtin import builtin_criteria
+    from trialscreen.evaluate import Screener
+    from trialscreen.fhir import PatientRecord
+
+    screener = Screener(builtin_criteria("NCT06125652"))  # type: ignore[arg-type]
+    # Group the first `limit` patients' resources (what a validating reader would parse).
+    by_patient: dict[str, list[dict]] = {}
+    order: list[str] = []
+    with (fhir_dir / "Patient.ndjson").open("rb") as handle:
+        for line in handle:
+            res = orjson.loads(line)
+            order.append(res["id"])
+            by_patient[res["id"]] = [res]
+            if len(order) >= limit:
+                break
+    wanted = set(order)
+    for f in sorted(fhir_dir.glob("*.ndjson")):
+        if f.name == "Patient.ndjson":
+            continue
+        with f.open("rb") as handle:
+            for line in handle:
+                res = orjson.loads(line)
+                ref = (res.get("subject") or res.get("patient") or {}).get("reference", "")
+                pid = ref.rsplit("/", 1)[-1]
+                if pid in wanted:
+                    by_patient[pid].append(res)
+    groups = [by_patient[p] for p in order]
+
+    start = time.perf_counter()
+    for group in groups:
+        for res in group:
+            get_fhir_model_class(res["resourceType"]).model_validate(res)
+        screener.screen(PatientRecord.from_resources(group), AS_OF)
+    with_validation = (time.perf_counter() - start) / len(groups)
+
+    start = time.perf_counter()
+    for group in groups:
+        screener.screen(PatientRecord.from_resources(group), AS_OF)
+    without = (time.perf_counter() - start) / len(groups)
+    return with_validation, without
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--eval-sample", type=int, default=20_000, help="patients held in memory for evaluation timing")
+    parser.add_argument("--baseline-sample", type=int, default=1_000, help="patients validated with fhir.resources")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-screen-"))
+    sizes = sorted({max(1, args.patients // 10), args.patients})
+    dirs: dict[int, Path] = {}
+    for n in sizes:
+        t = time.perf_counter()
+        dirs[n] = generate(n, args.seed, work / f"n{n}")
+        print(f"generated {n:,} patients ({count_resources(dirs[n]):,} resources) in {time.perf_counter() - t:.1f} s")
+
+    big = dirs[args.patients]
+    per_patient, sampled = evaluation_only(big, args.eval_sample)
+    print(f"evaluation only: {per_patient * 1e6:.1f} µs per patient (mean over {sampled:,}; goal ≤ 50 µs)")
+
+    memory = {}
+    for n in sizes:
+        elapsed, patients, peak = end_to_end(dirs[n])
+        memory[n] = peak
+        print(
+            f"end to end, {patients:,} patients: {elapsed:.1f} s, {patients / elapsed:,.0f} patients/s "
+            f"(goal ≥ 5,000), peak RSS {peak:.0f} MB"
+        )
+    if len(sizes) > 1:
+        small, large = sizes
+        print(f"peak memory ratio {large:,} vs {small:,} patients: {memory[large] / memory[small]:.2f}× (flat ≈ 1)")
+
+    with_validation, without = validated_baseline(big, args.baseline_sample)
+    print(
+        f"baseline (fhir.resources.R4B validation of every resource, {args.baseline_sample:,} patients): "
+        f"{with_validation * 1e6:,.0f} µs per patient vs {without * 1e6:,.0f} µs without: "
+        f"trialscreen's reader is {with_validation / without:.1f}× faster than validating"
+    )
+    print(f"max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
