@@ -1,0 +1,154 @@
+"""A trial's eligibility text to a CriteriaSet plus the value sets and analytes it names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from trialscreen.criteria.criterion import CriteriaSet, Criterion
+from trialscreen.criteria.nodes import AnyOf, ManualReview, Node, Uncertain
+from trialscreen.parse.clauses import ClauseParser, Kind, Parsed, Sink
+from trialscreen.parse.split import Item, split_criteria
+
+_LEAD_IN = re.compile(
+    r"^(?P<lead>[^:;]{2,90}?(?:defined\s+as|as\s+follows|the\s+following(?:\s+\w+){0,3}|as\s+defined\s+by|as\s+indicated\s+by[^:]*)?)\s*:\s*",
+    re.I,
+)
+
+
+_AND = re.compile(r",?\s+and\s+(?![^()]*\))", re.I)
+
+
+@dataclass(slots=True)
+class ParsedCriteria:
+    """The parsed criteria and the knowledge they name that the built-in knowledge lacks."""
+
+    criteria: CriteriaSet
+    valuesets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    analytes: set[str] = field(default_factory=set)
+
+
+def _top_level_split(text: str, sep: str = ";") -> list[tuple[int, int]]:
+    """Spans of `text` between separators outside brackets."""
+    spans: list[tuple[int, int]] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == sep and depth == 0:
+            spans.append((start, i))
+            start = i + 1
+    spans.append((start, len(text)))
+    out = []
+    for s, e in spans:
+        chunk = text[s:e]
+        lead = len(chunk) - len(chunk.lstrip())
+        trail = len(chunk.rstrip(" .;,\t"))
+        if trail > lead:
+            out.append((s + lead, s + trail))
+    return out
+
+
+class CriteriaParser:
+    def __init__(self) -> None:
+        self.sink = Sink()
+        self.clauses = ClauseParser(self.sink)
+
+    def parse_text(self, text: str, trial: str, title: str | None = None, default: Kind = "inclusion") -> ParsedCriteria:
+        items = split_criteria(text, default)
+        counters = {"inclusion": 0, "exclusion": 0}
+        criteria: list[Criterion] = []
+        for item in items:
+            counters[item.kind] += 1
+            prefix = "inc" if item.kind == "inclusion" else "exc"
+            criteria.append(self.criterion(item, f"{prefix}-{counters[item.kind]}"))
+        cs = CriteriaSet(trial=trial, title=title, criteria=tuple(criteria), definitions=dict(self.sink.definitions))
+        return ParsedCriteria(cs, dict(self.sink.valuesets), set(self.sink.analytes))
+
+    def criterion(self, item: Item, cid: str) -> Criterion:
+        note = "; ".join(item.notes) or None
+        if item.heading:
+            note = f"Under '{item.heading}'" + (f". {note}" if note else "")
+        if item.children:
+            parts = [self.criterion(child, f"{cid}.{i}") for i, child in enumerate(item.children, 1)]
+            lead = self.parse_item(item.text, item.kind, cid, (item.start, item.end))
+            if lead.parts or not isinstance(lead.rule, ManualReview):
+                parts.insert(0, lead.model_copy(update={"id": f"{cid}.0", "note": None}) if not lead.parts else _renumber(lead, f"{cid}.0"))
+            if re.search(r"\b(?:one|any|either)\s+of\s+the\s+following\b|\bat\s+least\s+one\b", item.text, re.I):
+                rule = AnyOf(items=tuple(_rule_of(p) for p in parts))
+                return Criterion(id=cid, kind=item.kind, text=item.text, rule=rule, origin="parsed", source=(item.start, item.end), note=note)
+            return Criterion(id=cid, kind=item.kind, text=item.text, parts=tuple(parts), origin="parsed", source=(item.start, item.end), note=note)
+        crit = self.parse_item(item.text, item.kind, cid, (item.start, item.end))
+        return crit.model_copy(update={"note": note}) if note else crit
+
+    def parse_item(self, text: str, kind: Kind, cid: str, source: tuple[int, int] | None) -> Criterion:
+        """One criterion's words: whole-item recognisers first, then clause by clause."""
+        whole = self.clauses.whole(text, kind)
+        if whole is not None:
+            return self._criterion(cid, kind, text, whole, source)
+        body_start = 0
+        lead = _LEAD_IN.match(text)
+        if lead and len(text) - lead.end() > 3:
+            body_start = lead.end()
+        pieces: list[tuple[int, int, Parsed]] = []
+        for s, e in _top_level_split(text[body_start:]):
+            pieces.extend(self._pieces(text, s + body_start, e + body_start, kind))
+        if len(pieces) == 1:
+            return self._criterion(cid, kind, text, pieces[0][2], source)
+        parts = [
+            self._criterion(f"{cid}.{i}", kind, text[s:e], parsed, (source[0] + s, source[0] + e) if source else None)
+            for i, (s, e, parsed) in enumerate(pieces, 1)
+        ]
+        return Criterion(id=cid, kind=kind, text=text, parts=tuple(parts), origin="parsed", source=source)
+
+    def _pieces(self, text: str, start: int, end: int, kind: Kind) -> list[tuple[int, int, Parsed]]:
+        """A clause, or its 'and'-joined halves when each half is computable and the whole is not."""
+        piece = text[start:end]
+        parsed = self.clauses.parse(piece, kind)
+        if not isinstance(parsed.node, (ManualReview, Uncertain)):
+            return [(start, end, parsed)]
+        halves = [(m.start(), m.end()) for m in _AND.finditer(piece)]
+        if halves:
+            bounds = [0] + [x for h in halves for x in h] + [len(piece)]
+            spans = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+            subs = [self.clauses.parse(piece[s:e], kind) for s, e in spans]
+            if all(not isinstance(p.node, (ManualReview, Uncertain)) for p in subs):
+                return [(start + s, start + e, p) for (s, e), p in zip(spans, subs, strict=True)]
+        if isinstance(parsed.node, ManualReview):
+            parsed = Parsed(ManualReview(text=piece, source=(0, len(piece)), label=parsed.node.label))
+        return [(start, end, parsed)]
+
+    @staticmethod
+    def _criterion(cid: str, kind: Kind, text: str, parsed: Parsed, source: tuple[int, int] | None) -> Criterion:
+        return Criterion(
+            id=cid,
+            kind=kind,
+            text=text,
+            rule=parsed.node,
+            applies_when=parsed.applies_when,
+            not_applicable=parsed.not_applicable,
+            origin="parsed",
+            source=source,
+        )
+
+
+def _rule_of(criterion: Criterion) -> Node:
+    if criterion.rule is not None:
+        return criterion.rule
+    from trialscreen.criteria.nodes import AllOf
+
+    return AllOf(items=tuple(_rule_of(p) for p in criterion.parts))
+
+
+def _renumber(criterion: Criterion, cid: str) -> Criterion:
+    parts = tuple(_renumber(p, f"{cid}.{i}") for i, p in enumerate(criterion.parts, 1))
+    return criterion.model_copy(update={"id": cid, "parts": parts, "note": None})
+
+
+def parse_text(text: str, trial: str = "NCT00000000", title: str | None = None, default: Kind = "inclusion") -> ParsedCriteria:
+    """Parse an eligibility text (inclusion and exclusion headings inside) into criteria."""
+    return CriteriaParser().parse_text(text, trial, title, default)

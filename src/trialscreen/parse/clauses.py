@@ -1,0 +1,686 @@
+"""One criterion's words to a node: recognisers, then a check that nothing was left unread.
+
+The parser never guesses. A clause becomes a computable node only when its content words are
+all explained by what was recognised (terms, thresholds, windows, cue words). Words that
+narrow what was recognised ("clinically significant", "requiring hospitalisation") make the
+node `uncertain` (a match needs a person's confirmation, no match still counts). Words that
+may widen it ("or other ...") add a manual-review alternative. Anything else is manual review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from trialscreen.criteria.nodes import (
+    Age,
+    AllOf,
+    Allergy,
+    AnyOf,
+    Attestation,
+    Condition,
+    ConditionTiming,
+    Consent,
+    Gender,
+    Immunization,
+    ManualReview,
+    Measurement,
+    Medication,
+    Node,
+    Not,
+    Procedure,
+    Ref,
+    Uncertain,
+)
+from trialscreen.parse.lexicon import TOKEN, Hit, icd_description, lexicon, norm_token
+from trialscreen.parse.measures import measurement_at
+from trialscreen.parse.quantities import find_window
+
+Kind = Literal["inclusion", "exclusion"]
+
+# Words that carry no content of their own once the recognised terms are read.
+FILLER = frozenset(
+    """a an the and or of with without to in on at for by from as be is are was were been being
+    has have had having must should shall will would may can could not no nor any all either
+    patient patients subject subjects participant participants person persons people individual
+    individuals volunteer volunteers who that which this these those their his her its they he she
+    history hx h o known documented evidence presence present presenting current currently active
+    prior previous previously past ongoing diagnosis diagnosed diagnose confirmed confirmation
+    established proven definite suspected suspicion following following: i e g eg etc ie
+    than greater less more equal least within last before prior since after ago days day weeks week
+    months month years year enrollment enrolment entry randomization randomisation registration
+    screening study treatment start first dose baseline visit day1 time period
+    level levels count value values score status grade class
+    de novo secondary type new onset newly untreated treated chronic acute disease diseases disorder
+    disorders condition conditions syndrome due also only other such like including include includes
+    positive negative test result results serum plasma blood urine peripheral
+    clinical clinically evident defined define criteria criterion per mg dl ml min l g ul mm3 x uln
+    r s relapse relapsed refractory recurrent recurrence persistent progressive
+    use using used receive received receiving require requires required requiring requirement
+    application systemic therapy therapies agent agents drug drugs medication medications
+    medicine medicines taking take concurrent concomitant
+    women woman men man male males female females adult adults aged age old
+    surgery surgical operation operations procedure procedures
+    either both each per cent percent
+    """.split()
+)
+_BROADEN = re.compile(r"\b(?:or\s+other|and\s+other|other\s+\w+|any\s+other|etc\.?)\b", re.I)
+_NEGATION = re.compile(
+    r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies)\b",
+    re.I,
+)
+_HISTORY = re.compile(r"\b(?:history|hx|h/o|prior|previous|previously|past|ever)\b", re.I)
+_ACTIVE = re.compile(
+    r"\b(?:active|current|currently|ongoing|presence|present|untreated|symptomatic|uncontrolled|unstable|"
+    r"persistent|with|has|have|suffering|known|clinically\s+active)\b",
+    re.I,
+)
+_UNCONTROLLED = re.compile(r"\b(?:uncontrolled|poorly\s+controlled|not\s+(?:well\s+)?controlled|unstable)\b", re.I)
+_DIAGNOSIS = re.compile(r"\b(?:diagnos\w*|confirmed|proven|documented)\b", re.I)
+_RELAPSE = re.compile(r"\b(?:relapsed?|refractory|r/r|recurrent|recurred|recurrence)\b", re.I)
+_PAST_USE = re.compile(
+    r"\b(?:prior|previous|previously|received|receipt|history|treated\s+with|exposure|exposed|"
+    r"had|last|since|before|within)\b",
+    re.I,
+)
+_CURRENT_USE = re.compile(
+    r"\b(?:current|currently|concurrent|concomitant|ongoing|receiving|requiring|required|require|"
+    r"requires|need|needs|taking|on\s+(?:chronic\s+)?|chronic|systemic\s+application|regular\s+use|"
+    r"long-term|daily)\b",
+    re.I,
+)
+
+_CONSENT = re.compile(
+    r"\b(?:informed\s+consent|consent\s+form|written\s+consent|give\s+consent|provide\s+consent|"
+    r"sign(?:ed)?\s+(?:and\s+date\s+)?(?:the\s+|an\s+|a\s+)?(?:written\s+)?(?:informed\s+)?consent|assent|icf)\b",
+    re.I,
+)
+_CONSENT_REFUSED = re.compile(r"\b(?:unable|unwilling|not\s+able|inability|refus\w*|cannot|lack\w*)\b", re.I)
+_JUDGEMENT = re.compile(
+    r"(?:opinion\s+of\s+the\s+(?:treating\s+)?(?:investigator|physician|doctor|clinician)|"
+    r"investigator'?s?\s+(?:opinion|judge?ment|discretion|assessment)|judged?\s+by\s+the\s+investigator|"
+    r"identified\s+by\s+the\s+investigators?|considered\s+by\s+the\s+investigator|"
+    r"\b(?:unsuitable|inappropriate)\b|not\s+(?:be\s+)?(?:a\s+)?suitable|"
+    r"(?:unwilling|unable)\s+(?:or|and|/)\s+(?:unwilling|unable)|(?:willing|able)\s+(?:and|to)\s+(?:able\s+to\s+)?comply|"
+    r"compl(?:y|iance)\s+with\s+(?:the\s+)?(?:study|protocol|scheduled|visit|treatment)|"
+    r"interfere\s+with|compromise\s+(?:the\s+)?(?:patient|subject|participant|safety|study)|"
+    r"would\s+(?:make|put|place)|jeopardi[sz]e|not\s+(?:be\s+)?(?:an?\s+)?(?:appropriate|good)\s+candidate)",
+    re.I,
+)
+_RECOVERED = re.compile(
+    r"\brecover(?:ed|y)?\s+from\s+(?:the\s+)?(?:acute\s+)?(?:toxic\w*|adverse\s+(?:events|effects))|"
+    r"(?:toxicit\w+|adverse\s+events?)\s+(?:of|from)\s+(?:prior|previous)\s+\w+\s+(?:have\s+)?resolved",
+    re.I,
+)
+_LIFE = re.compile(
+    r"\b(?:life\s+expectancy|expected\s+survival(?:\s+period)?|survival\s+expectancy|expected\s+to\s+(?:live|survive)|predicted\s+survival|estimated\s+survival|prognosis)\b",
+    re.I,
+)
+_LIFE_AMOUNT = re.compile(
+    r"(?P<cmp>≥|>=|>|at\s+least|not\s+less\s+than|no\s+less\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|of|over|exceeding|longer\s+than|beyond|≤|<|less\s+than)?\s*"
+    r"(?P<n>\d+|one|two|three|four|six|twelve)\s*(?:\(\d+\)\s*)?(?P<unit>weeks?|months?|years?|days?)",
+    re.I,
+)
+_ALLERGY = re.compile(r"\b(?:hypersensitivity|allerg\w*|anaphyla\w*)(?:\s+reactions?)?", re.I)
+_EXAMPLES = re.compile(r"\((?:e\.?\s?g\.?|eg|such\s+as|including|i\.?e\.?|for\s+example)[^()]*(?:\([^()]*\)[^()]*)*\)", re.I)
+_CONTRACEPTION = re.compile(r"\b(?:contracept\w*|birth\s+control|barrier\s+method|abstinen\w*|condoms?)\b", re.I)
+_PREG_TEST = re.compile(r"\b(?:pregnancy\s+test|hcg|β-hcg|beta-hcg|b-hcg|beta\s+hcg)\b", re.I)
+_PREGNANT = re.compile(r"\b(?:pregnan\w*|breast[\s-]?feeding|lactat\w*|nursing)\b", re.I)
+_WOCBP = re.compile(r"\b(?:child[\s-]?bearing|reproductive\s+(?:potential|capability|age)|wocbp|fertile)\b", re.I)
+_MEN = re.compile(r"\b(?:males?|men|man)\b", re.I)
+_AGE = [
+    re.compile(
+        r"\b(?:aged?|ages?)\s*(?:of\s*|from\s*|is\s*|between\s*|range\s*)*(?P<lo>\d{1,3})\s*(?:-|–|to|and|~)\s*(?P<hi>\d{1,3})\s*(?:years?|yrs?|y)?(?:\s*(?:of\s+age|old))?(?:\s*\(?inclusive\)?)?",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:between\s*)?(?P<lo>\d{1,3})\s*(?:-|–|to|and)\s*(?P<hi>\d{1,3})\s*(?:years?|yrs?)\s*(?:of\s+age|old|of\s+age\s+or\s+older)?(?:\s*,?\s*\(?inclusive\)?)?",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:aged?|ages?)\s*(?:of\s*|is\s*)?(?P<cmp>≥|>=|>|≤|<=|<|at\s+least|over|above|older\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|under|younger\s+than|less\s+than|below)\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?",
+        re.I,
+    ),
+    re.compile(
+        r"(?P<cmp>≥|>=|>|≤|<=|<|at\s+least|over|above|older\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|under|younger\s+than|less\s+than)\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)\s*(?:of\s+age|old)?",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?P<n>\d{1,3})\s*(?:years?|yrs?)\s*(?:of\s+age|old)?\s*(?:or|and)\s*(?P<dir>older|over|above|greater|more|younger|under|less|below)\b(?:\s+of\s+age)?",
+        re.I,
+    ),
+    re.compile(r"\b(?P<adult>adults?)\b(?=\s*(?:patients|subjects|participants|men|women|males|females|volunteers|,|$|\.|;|\(|aged))", re.I),
+]
+_GENDER = re.compile(
+    r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
+    r"(?:\s+(?:patients?|subjects?|participants?|volunteers?|adults?|individuals?))?\b",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class Sink:
+    """What the parsed nodes name that the built-in knowledge may lack."""
+
+    valuesets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    analytes: set[str] = field(default_factory=set)
+    definitions: dict[str, Node] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A clause's node, whether a person must look at it, and the words not understood."""
+
+    node: Node
+    applies_when: Node | None = None
+    not_applicable: str | None = None
+
+
+def _span(m: re.Match[str], offset: int = 0) -> tuple[int, int]:
+    return (m.start() + offset, m.end() + offset)
+
+
+def _leftover(text: str, used: list[tuple[int, int]]) -> list[str]:
+    words = []
+    for m in TOKEN.finditer(text):
+        if any(s <= m.start() and m.end() <= e for s, e in used):
+            continue
+        w = norm_token(m.group())
+        if w in FILLER or w.isdigit():
+            continue
+        words.append(m.group())
+    return words
+
+
+def _manual(text: str, source: tuple[int, int] | None = None, why: str | None = None) -> ManualReview:
+    return ManualReview(text=text.strip(), source=source, label=why)
+
+
+CHILDBEARING = "childbearing_potential"
+
+
+def childbearing_definition() -> Node:
+    """A woman who may become pregnant (female, under 55, no hysterectomy/oophorectomy/menopause)."""
+    return AllOf(
+        label="a woman who may become pregnant",
+        items=(
+            Gender(values=("female",)),
+            Not(item=Age(min=55)),
+            Not(
+                item=AnyOf(
+                    items=(
+                        Condition(valueset="no_childbearing_potential", timing="ever"),
+                        Procedure(valueset="no_childbearing_potential"),
+                    )
+                )
+            ),
+        ),
+    )
+
+
+class ClauseParser:
+    """Turns criterion text into nodes; collects the value sets and analytes they name."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.lex = lexicon()
+
+    # --- whole-criterion recognisers ---------------------------------------------------
+
+    def parse(self, text: str, kind: Kind) -> Parsed:
+        return self.whole(text, kind) or Parsed(self.clause(text, kind, 0))
+
+    def whole(self, text: str, kind: Kind) -> Parsed | None:
+        """A recogniser that reads the whole criterion (consent, age, pregnancy ...), if any."""
+        for recogniser in self._whole:
+            found = recogniser(self, text, kind)
+            if found is not None:
+                return found
+        return None
+
+    def _consent(self, text: str, kind: Kind) -> Parsed | None:
+        m = _CONSENT.search(text)
+        if not m:
+            return None
+        rest = _leftover(text, [_span(m)])
+        allowed = {"sign", "signed", "date", "dated", "initiating", "specific", "activities", "give", "provide",
+                   "able", "willing", "obtain", "obtained", "written", "understand", "voluntarily", "legally",
+                   "acceptable", "representative", "guardian", "parent", "prior", "any", "related", "performing",
+                   "signing", "capable", "giving", "document", "ability", "personally", "obtaining", "procedures"}  # fmt: skip
+        if len([w for w in rest if w.lower() not in allowed]) > 2:
+            return None
+        node: Node = Consent(source=_span(m))
+        if _CONSENT_REFUSED.search(text):
+            node = Not(item=node, source=(0, len(text)))
+        return Parsed(node)
+
+    def _judgement(self, text: str, kind: Kind) -> Parsed | None:
+        if not _JUDGEMENT.search(text):
+            return None
+        question = text.strip().rstrip(";.").strip()
+        return Parsed(Attestation(question=question[:1].upper() + question[1:] + ".", source=(0, len(text))))
+
+    def _recovered(self, text: str, kind: Kind) -> Parsed | None:
+        if not _RECOVERED.search(text):
+            return None
+        q = re.sub(r"^(?:the\s+)?(?:patients?|subjects?)\s+(?:has|have|must\s+have)\s+", "", text.strip().rstrip(";."), flags=re.I)
+        return Parsed(Attestation(question=f"The patient has {q}." if not q.lower().startswith("the patient") else q + ".", source=(0, len(text))))
+
+    def _life(self, text: str, kind: Kind) -> Parsed | None:
+        m = _LIFE.search(text)
+        if not m:
+            return None
+        a = _LIFE_AMOUNT.search(text, m.end())
+        if not a or a.start() - m.end() > 30:
+            return None
+        allowed = {"expected", "estimated", "survival", "period", "expectancy", "life", "anticipated", "minimum",
+                   "opinion", "investigator", "greater", "weeks", "months"}  # fmt: skip
+        if [w for w in _leftover(text, [_span(m), _span(a)]) if w.lower() not in allowed]:
+            return None
+        cmp_ = (a.group("cmp") or "").lower()
+        n, unit = a.group("n"), a.group("unit").lower().rstrip("s")
+        count = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12}.get(n.lower(), None) or int(n)
+        plural = "" if count == 1 else "s"
+        if cmp_.startswith(("≤", "<", "less")):
+            question = f"The patient's life expectancy is less than {count} {unit}{plural}."
+            node: Node = Attestation(question=question, source=(m.start(), a.end()))
+            return Parsed(node)
+        word = "more than" if cmp_ in (">", "more than", "greater than", "over", "exceeding", "longer than", "beyond") else "at least"
+        question = f"The patient's expected survival is {word} {count} {unit}{plural}."
+        return Parsed(Attestation(question=question, source=(m.start(), a.end())))
+
+    def _contraception(self, text: str, kind: Kind) -> Parsed | None:
+        m = _CONTRACEPTION.search(text)
+        if not m or _PREG_TEST.search(text):
+            return None
+        men = bool(_MEN.search(text))
+        women = bool(_WOCBP.search(text) or re.search(r"\b(?:females?|women|woman)\b", text, re.I))
+        self.sink.definitions[CHILDBEARING] = childbearing_definition()
+        applies: Node | None
+        if men and women:
+            applies = AnyOf(items=(Gender(values=("male",)), Ref(name=CHILDBEARING)))
+            na = "neither a man nor a woman of childbearing potential"
+        elif women:
+            applies, na = Ref(name=CHILDBEARING), "not of childbearing potential"
+        elif men:
+            applies, na = Gender(values=("male",)), "not a man"
+        else:
+            applies, na = None, None
+        q = text.strip().rstrip(";.")
+        if kind == "exclusion":
+            node: Node = Not(item=Attestation(who="patient", question=f"Agrees to the contraception the criterion asks: {q}."), source=(0, len(text)))
+        else:
+            node = Attestation(who="patient", question=f"{q[:1].upper()}{q[1:]}.", source=(0, len(text)))
+        return Parsed(node, applies, na)
+
+    def _pregnancy_test(self, text: str, kind: Kind) -> Parsed | None:
+        m = _PREG_TEST.search(text)
+        if not m:
+            return None
+        expect: Literal["positive", "negative"] = "positive" if re.search(r"\bpositive\b", text, re.I) else "negative"
+        if not re.search(r"\b(?:negative|positive)\b", text, re.I):
+            return None
+        self.sink.definitions[CHILDBEARING] = childbearing_definition()
+        node: Node = Measurement(analyte="hcg", expect=expect, source=_span(m))
+        rest = text[: m.start()] + text[m.end() :]
+        if kind == "exclusion" and _PREGNANT.search(rest):
+            node = AnyOf(items=(node, self._pregnant_node(text)), source=(0, len(text)))
+        return Parsed(node, Ref(name=CHILDBEARING), "not of childbearing potential")
+
+    def _pregnant_node(self, text: str) -> Node:
+        items: list[Node] = []
+        if re.search(r"\bpregnan", text, re.I):
+            items.append(self._condition("pregnancy", "active", None, None))
+        if re.search(r"\b(?:breast[\s-]?feeding|lactat\w*|nursing)\b", text, re.I):
+            items.append(self._condition("lactation", "active", None, None))
+        return items[0] if len(items) == 1 else AnyOf(items=tuple(items))
+
+    def _pregnant(self, text: str, kind: Kind) -> Parsed | None:
+        if not _PREGNANT.search(text) or _CONTRACEPTION.search(text):
+            return None
+        words = _leftover(text, [_span(m) for m in _PREGNANT.finditer(text)])
+        allowed = {"planning", "plan", "plans", "intending", "intend", "become", "breastfeed", "lactating",
+                   "nursing", "mothers", "intends", "wish", "wishing", "course", "during", "period", "expecting",
+                   "actively", "trying", "conceive"}  # fmt: skip
+        if [w for w in words if w.lower() not in allowed]:
+            return None
+        node = self._pregnant_node(text)
+        planning = re.search(r"\b(?:plan\w*|intend\w*|become|trying|wish\w*|conceive)\b", text, re.I)
+        if planning:
+            node = AnyOf(items=(node, Attestation(who="patient", question="The patient plans to become pregnant or to breastfeed during the study.")))
+        if kind == "inclusion":
+            node = Not(item=node, source=(0, len(text)))
+        return Parsed(node)
+
+    def _demographic(self, text: str, kind: Kind) -> Parsed | None:
+        """Items that are only about age and/or sex."""
+        nodes: list[Node] = []
+        used: list[tuple[int, int]] = []
+        age = self._age(text)
+        if age is not None:
+            nodes.append(age[0])
+            used.append(age[1])
+        g = _GENDER.search(text)
+        if g and not _WOCBP.search(text):
+            values = set()
+            for part in (g.group("a"), g.group("b")):
+                if not part:
+                    continue
+                p = part.lower()
+                values.add("female" if p.startswith(("fem", "wom", "girl", "non-preg")) else "male")
+            nodes.append(Gender(values=tuple(sorted(values)), source=_span(g)))  # type: ignore[arg-type]
+            used.append(_span(g))
+        if not nodes:
+            return None
+        extra = {"inclusive", "healthy", "older", "younger", "time", "signing", "informed", "consent",
+                 "giving", "over", "above", "under", "the", "y", "yo", "yrs"}  # fmt: skip
+        if [w for w in _leftover(text, used) if w.lower() not in extra]:
+            return None
+        node = nodes[0] if len(nodes) == 1 else AllOf(items=tuple(nodes), source=(0, len(text)))
+        return Parsed(node)
+
+    def _age(self, text: str) -> tuple[Node, tuple[int, int]] | None:
+        for pattern in _AGE:
+            m = pattern.search(text)
+            if not m:
+                continue
+            groups = m.groupdict()
+            if groups.get("adult"):
+                return Age(min=18, source=_span(m), label="adult (18 or older)"), _span(m)
+            if groups.get("lo"):
+                lo, hi = int(m.group("lo")), int(m.group("hi"))
+                if lo >= hi or hi > 120:
+                    continue
+                return Age(min=lo, max=hi, source=_span(m)), _span(m)
+            n = int(m.group("n"))
+            if n > 120:
+                continue
+            if groups.get("dir"):
+                up = m.group("dir").lower() in ("older", "over", "above", "greater", "more")
+                return (Age(min=n, source=_span(m)) if up else Age(max=n, source=_span(m))), _span(m)
+            c = m.group("cmp").lower()
+            if c in ("≥", ">=", "at least"):
+                return Age(min=n, source=_span(m)), _span(m)
+            if c in (">", "over", "above", "older than", "greater than"):
+                return Age(min=n, source=_span(m), label=f"older than {n} (read in completed years as {n} or older)"), _span(m)
+            if c.startswith("greater than or"):
+                return Age(min=n, source=_span(m)), _span(m)
+            if c in ("≤", "<="):
+                return Age(max=n, source=_span(m)), _span(m)
+            return Age(max=n - 1, source=_span(m), label=f"younger than {n}"), _span(m)
+        return None
+
+    def _allergy(self, text: str, kind: Kind) -> Parsed | None:
+        m = _ALLERGY.search(text)
+        if not m or re.search(r"\b(?:to|against)\b", text[m.end():], re.I):
+            return None
+        allowed = {"severe", "reaction", "reactions", "serious", "life", "threatening", "drug", "reaction"}
+        if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
+            return None
+        severe = bool(re.search(r"\b(?:severe|serious|life[\s-]threatening|anaphyla\w*)\b", text, re.I))
+        if not severe:
+            return None
+        node: Node = AnyOf(
+            items=(
+                Allergy(criticality=("high",), severity=("severe",), source=_span(m)),
+                Condition(valueset="severe_hypersensitivity", timing="ever", source=_span(m)),
+            ),
+            source=(0, len(text)),
+        )
+        return Parsed(Not(item=node) if kind == "inclusion" else node)
+
+    _whole: tuple[Callable[[ClauseParser, str, Kind], Parsed | None], ...] = (
+        _demographic,
+        _allergy,
+        _consent,
+        _pregnancy_test,
+        _contraception,
+        _pregnant,
+        _recovered,
+        _life,
+        _judgement,
+    )
+
+    # --- clauses ---------------------------------------------------------------------------
+
+    def clause(self, text: str, kind: Kind, offset: int) -> Node:
+        """A clause (no top-level ';'): terms and thresholds, combined by the words between them."""
+        hits = self.lex.scan(text)
+        examples = [_span(m) for m in _EXAMPLES.finditer(text)]
+        used: list[tuple[int, int]] = []
+        found: list[tuple[tuple[int, int], Node]] = []
+        for hit in hits:
+            if any(s <= hit.start < e for s, e in used):
+                continue
+            if hit.short and not hit.text.isupper():
+                continue
+            if found and re.search(r"\bother\s+(?:\w+\s+){0,3}$", text[max(0, hit.start - 40) : hit.start], re.I):
+                continue
+            if any(s <= hit.start < e for s, e in examples) and found:
+                continue
+            node = self._hit_node(text, hit, kind)
+            if node is None:
+                continue
+            span, n = node
+            found.append((span, n))
+            used.append(span)
+        win = find_window(text)
+        if win:
+            used.append(win.span)
+        if found:
+            used.extend(examples)
+        if not found:
+            return _manual(text, (offset, offset + len(text)), "no computable term recognised")
+        cue_spans = [_span(m) for rx in (_HISTORY, _ACTIVE, _DIAGNOSIS, _RELAPSE, _NEGATION, _CURRENT_USE) for m in rx.finditer(text)]
+        left = _leftover(text, used + cue_spans)
+        found = _join_adjacent(text, sorted(found, key=lambda f: f[0][0]))
+        nodes = [n for _, n in found]
+        if len(nodes) == 1:
+            combined = nodes[0]
+        else:
+            joined = self._connector(text, [s for s, _ in sorted(found, key=lambda f: f[0][0])], kind, nodes)
+            combined = joined
+        broad = _BROADEN.search(text)
+        if len(left) > 6:
+            return _manual(text, (offset, offset + len(text)), "recognised terms, but too many words unread: " + " ".join(left[:8]))
+        if broad and (kind == "exclusion") and left:
+            combined = AnyOf(items=(combined, _manual(text[broad.start():].strip(" ,;.()"), (offset + broad.start(), offset + len(text)))))
+        elif left:
+            combined = Uncertain(item=combined, reason="confirm: " + " ".join(left))
+        return _shift(combined, offset)
+
+    def _connector(self, text: str, spans: list[tuple[int, int]], kind: Kind, nodes: list[Node]) -> Node:
+        between = " ".join(text[spans[i][1] : spans[i + 1][0]] for i in range(len(spans) - 1)).lower()
+        all_measure = all(_is_measure(n) for n in nodes)
+        if re.search(r"\bor\b|/", between) and not (all_measure and re.search(r"\band\b|;|,", between) and not re.search(r"\bor\b", between)):
+            return AnyOf(items=tuple(nodes))
+        if all_measure or kind == "inclusion":
+            return AllOf(items=tuple(nodes))
+        return AnyOf(items=tuple(nodes))  # exclusion lists: any of them excludes
+
+    def _hit_node(self, text: str, hit: Hit, kind: Kind) -> tuple[tuple[int, int], Node] | None:
+        cat = hit.entry.category
+        before = text[max(0, hit.start - 60) : hit.start]
+        if cat == "measurement":
+            found = measurement_at(text, hit)
+            if found is None:
+                return None
+            if hit.entry.data.get("analyte"):
+                self.sink.analytes.add(hit.entry.name)
+            if hit.entry.name in ("karnofsky", "lansky"):
+                self.sink.analytes.add("ecog")
+            return found.span, found.node
+        win = find_window(text)
+        window = win.duration if win else None
+        negated = bool(_NEGATION.search(before)) and not re.search(r"\bnot\s+(?:be\s+)?(?:less|more)\b", before, re.I)
+        node: Node
+        if cat == "condition":
+            node = self._condition_hit(text, hit, kind, before, window, win.at_least if win else False)
+        elif cat == "procedure":
+            node = self._procedure(hit, window)
+            if win and win.at_least:
+                node = Not(item=node)
+                negated = not negated if False else negated
+        elif cat == "serology":
+            after = text[hit.end : hit.end + 60]
+            if not re.search(r"\b(?:positive|seropositive|reactive|infection|infected|carriers?)\b", after, re.I):
+                return None
+            data = hit.entry.data
+            self.sink.analytes.add(data["analyte"])
+            src = (hit.start, hit.end)
+            node = AnyOf(
+                items=(
+                    Condition(valueset=data["condition"], timing=data["timing"], source=src),
+                    Measurement(analyte=data["analyte"], expect="positive", source=src),
+                ),
+                source=src,
+            )
+        elif cat == "immunization":
+            node = Immunization(valueset="live_vaccine", window=window, source=(hit.start, hit.end))
+        elif cat == "medication":
+            med = self._medication(text, hit, before)
+            if med is None:
+                return None
+            node = med
+        else:
+            return None
+        if negated:
+            node = Not(item=node)
+        return (hit.start, hit.end), node
+
+    def _condition_hit(self, text: str, hit: Hit, kind: Kind, before: str, window: str | None, at_least: bool) -> Node:
+        data = hit.entry.data
+        name = hit.entry.name
+        phase = None
+        timing: ConditionTiming
+        if _HISTORY.search(before) or re.search(r"\bhistory\b", text[: hit.start], re.I):
+            timing = "ever"
+        elif _DIAGNOSIS.search(before):
+            timing = "present" if kind == "inclusion" else "ever"
+        elif _ACTIVE.search(before):
+            timing = "active"
+        else:
+            timing = "present" if kind == "inclusion" else "active"
+        vs = self._condition_valueset(name, data)
+        if vs == "aml" and _RELAPSE.search(text):
+            phase, timing = "relapsed", "present"
+        if window:
+            timing = "onset_within" if data.get("acute") or name in ("acute_mi", "stroke", "tia", "dvt_pe") else "active_or_within"
+        node: Node = Condition(valueset=vs, timing=timing, window=window, phase=phase, source=(hit.start, hit.end))  # type: ignore[arg-type]
+        if at_least and window:
+            node = Not(item=node)
+        if _UNCONTROLLED.search(before):
+            node = Uncertain(item=Condition(valueset=vs, timing="active", source=(hit.start, hit.end)), reason="confirm the disease is uncontrolled")
+        return node
+
+    def _condition(self, name: str, timing: ConditionTiming, window: str | None, source: tuple[int, int] | None) -> Condition:
+        entry = self.lex.entries[("condition", name)]
+        return Condition(valueset=self._condition_valueset(name, entry.data), timing=timing, window=window, source=source)
+
+    def _condition_valueset(self, name: str, data: dict[str, Any]) -> str:
+        if name.startswith("icd10:"):
+            code = name.split(":", 1)[1]
+            vs = "icd10_" + code.replace(".", "_").lower()
+            self.sink.valuesets.setdefault(vs, _icd_valueset(icd_description(code), [code]))
+            return vs
+        codes = data.get("codes")
+        if codes:
+            self.sink.valuesets.setdefault(name, _icd_valueset(data["terms"][0], codes))
+        return name
+
+    def _procedure(self, hit: Hit, window: str | None) -> Node:
+        data = hit.entry.data
+        src = (hit.start, hit.end)
+        if data.get("category"):
+            exclude = "minor_procedure" if hit.entry.name == "major_surgery" else None
+            return Procedure(category="surgical_procedure_category", exclude=exclude, window=window, source=src, label=hit.text)
+        name = hit.entry.name
+        if data.get("cpt") or data.get("snomed"):
+            include = []
+            cpt = [str(c) for c in data.get("cpt", [])]
+            if cpt:
+                include.append({"system": "cpt", **_codes_or_ranges(cpt)})
+            if data.get("snomed"):
+                include.append({"system": "snomed", "codes": [str(c) for c in data["snomed"]]})
+            self.sink.valuesets.setdefault(name, {"title": data["terms"][0], "include": include})
+        node: Node = Procedure(valueset=name, window=window, source=src)
+        if name == "solid_organ_transplant":
+            node = AnyOf(items=(Condition(valueset=name, timing="ever", source=src), node), source=src)
+        return node
+
+    def _medication(self, text: str, hit: Hit, before: str) -> Node | None:
+        data = hit.entry.data
+        name = hit.entry.name
+        if data.get("atc") or data.get("text"):
+            include = [{"system": "atc", "codes": [str(c) for c in data.get("atc", [])]}] if data.get("atc") else []
+            vs: dict[str, Any] = {"title": data["terms"][0], "include": include}
+            if data.get("text"):
+                vs["text"] = list(data["text"])
+            self.sink.valuesets.setdefault(name, vs)
+        src = (hit.start, hit.end)
+        current = _CURRENT_USE.search(before) or _CURRENT_USE.search(text[hit.end : hit.end + 25])
+        past = _PAST_USE.search(before) or find_window(text) is not None
+        if past and not current:
+            return _manual(text[hit.start :] if hit.start > 0 else text, src, "past use of a medicine: the criteria model has no medication history window")
+        if not current:
+            return None
+        node: Node = Medication(valueset=name, source=src)
+        if name in ("antimicrobial", "antibiotic", "antifungal", "antiviral") and re.search(r"\bfor\s+(?:management|treatment)\b|\btreat", text, re.I):
+            node = Uncertain(item=Medication(valueset=name, unless_reason="prophylaxis", source=src), reason="confirm prophylaxis or treatment")
+        return node
+
+
+def _join_adjacent(text: str, found: list[tuple[tuple[int, int], Node]]) -> list[tuple[tuple[int, int], Node]]:
+    """'NYHA class II or greater heart failure': a scale right before a condition qualifies it."""
+    out: list[tuple[tuple[int, int], Node]] = []
+    for span, node in found:
+        if out:
+            (ps, pe), prev = out[-1]
+            gap = text[pe : span[0]]
+            if len(gap) <= 3 and not re.search(r"[,;/]|\bor\b", gap) and (
+                (isinstance(prev, Measurement) and isinstance(node, Condition))
+            ):
+                out[-1] = ((ps, span[1]), AllOf(items=(node, prev), source=(ps, span[1])))
+                continue
+        out.append((span, node))
+    return out
+
+
+def _is_measure(node: Node) -> bool:
+    if isinstance(node, Measurement):
+        return True
+    if isinstance(node, (AnyOf, AllOf)):
+        return all(_is_measure(i) for i in node.items)
+    from trialscreen.criteria.nodes import Derived
+
+    return isinstance(node, Derived)
+
+
+def _codes_or_ranges(codes: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for c in codes:
+        out.setdefault("ranges" if "-" in c else "codes", []).append(c)
+    return out
+
+
+def _icd_valueset(title: str, codes: list[str]) -> dict[str, Any]:
+    return {"title": title, "include": [{"system": "icd10cm", **_codes_or_ranges([str(c) for c in codes])}]}
+
+
+def _shift(node: Node, offset: int) -> Node:
+    """Move every source span by `offset` (clause positions to criterion positions)."""
+    if offset == 0:
+        return node
+    updates: dict[str, Any] = {}
+    if node.source is not None:
+        updates["source"] = (node.source[0] + offset, node.source[1] + offset)
+    if isinstance(node, (AllOf, AnyOf)):
+        updates["items"] = tuple(_shift(i, offset) for i in node.items)
+    elif isinstance(node, (Not, Uncertain)):
+        updates["item"] = _shift(node.item, offset)
+    return node.model_copy(update=updates)
+
+
+__all__ = ["Allergy", "ClauseParser", "Parsed", "Sink", "childbearing_definition"]

@@ -1,0 +1,195 @@
+"""The parser's vocabulary: curated term tables (data files) and ICD-10-CM descriptions.
+
+Terms are looked up as token n-grams (lower-case alphanumeric runs), longest first, so a
+clause is scanned once whatever the size of the vocabulary. Curated tables win over the
+ICD-10-CM descriptions of `simple-icd-10-cm`, which only fill in conditions nobody listed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA = Path(__file__).parent / "data"
+TOKEN = re.compile(r"[A-Za-z0-9]+")
+MAX_N = 9
+
+_SPELLING = {
+    "leukaemia": "leukemia", "leukaemias": "leukemias", "tumour": "tumor", "tumours": "tumors",
+    "haemoglobin": "hemoglobin", "anaemia": "anemia", "oesophageal": "esophageal",
+    "haematological": "hematological", "haemorrhage": "hemorrhage", "oedema": "edema",
+    "haematologic": "hematologic", "paediatric": "pediatric", "haemophilia": "hemophilia",
+    "ischaemic": "ischemic", "oestrogen": "estrogen", "centre": "center", "fibre": "fiber",
+}  # fmt: skip
+
+# ICD-10-CM descriptions that read as words of a criterion only by accident.
+_ICD_SKIP_PREFIXES = (
+    "other", "unspecified", "encounter", "personal history", "family history", "sequelae",
+    "underdosing", "poisoning", "adverse effect", "person ", "contact with", "exposure to",
+    "problems related", "need for", "body mass index", "pedestrian", "car ", "bus ", "fall ",
+)  # fmt: skip
+
+
+def norm_token(token: str) -> str:
+    t = token.lower()
+    return _SPELLING.get(t, t)
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(norm_token(m.group()), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def key_of(term: str) -> tuple[str, ...]:
+    return tuple(norm_token(t) for t in TOKEN.findall(term))
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One concept of a curated table, or one ICD-10-CM code."""
+
+    category: str  # condition | medication | procedure | measurement | immunization
+    name: str
+    data: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    entry: Entry
+    start: int
+    end: int
+    text: str
+    short: bool
+    """A term of three letters or fewer (an abbreviation): trusted only in capitals."""
+
+
+def _read(name: str) -> Any:
+    return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+
+
+class Lexicon:
+    def __init__(self) -> None:
+        self.index: dict[tuple[str, ...], list[Entry]] = {}
+        self.entries: dict[tuple[str, str], Entry] = {}
+        for category, fname in (
+            ("serology", "serology.yaml"),
+            ("condition", "conditions.yaml"),
+            ("medication", "medications.yaml"),
+            ("procedure", "procedures.yaml"),
+        ):
+            for row in _read(fname):
+                self._add(Entry(category, row["name"], row), row["terms"])
+        for row in _read("measurements.yaml"):
+            name = row.get("analyte") or row["derived"]
+            self._add(Entry("measurement", name, row), row["terms"])
+        self._add(
+            Entry("immunization", "live_vaccine", {}),
+            ["live vaccine", "live vaccines", "live attenuated vaccine", "live attenuated vaccines",
+             "live virus vaccine", "live-virus vaccine", "live vaccination", "live viral vaccine"],
+        )  # fmt: skip
+        self.scales: dict[str, Any] = _read("scales.yaml")
+
+    def _add(self, entry: Entry, terms: list[str]) -> None:
+        self.entries[(entry.category, entry.name)] = entry
+        for term in terms:
+            key = key_of(term)
+            if key:
+                bucket = self.index.setdefault(key, [])
+                if entry not in bucket:
+                    bucket.append(entry)
+
+    def scan(self, text: str, *, icd: bool = True) -> list[Hit]:
+        """Non-overlapping term hits, longest first, left to right."""
+        toks = tokens(text)
+        hits: list[Hit] = []
+        i = 0
+        icd_index = icd_terms() if icd else {}
+        while i < len(toks):
+            found = None
+            for n in range(min(MAX_N, len(toks) - i), 0, -1):
+                key = tuple(t for t, _, _ in toks[i : i + n])
+                entries = self._lookup(self.index, key)
+                if not entries and icd and n >= 1:
+                    code = self._lookup_icd(icd_index, key)
+                    if code:
+                        entries = [Entry("condition", f"icd10:{code}", {"codes": [code]})]
+                if entries:
+                    start, end = toks[i][1], toks[i + n - 1][2]
+                    letters = sum(len(t) for t, _, _ in toks[i : i + n])
+                    found = (n, entries, start, end, letters <= 3)
+                    break
+            if found:
+                n, entries, start, end, short = found
+                for entry in entries:
+                    hits.append(Hit(entry, start, end, text[start:end], short))
+                i += n
+            else:
+                i += 1
+        return hits
+
+    @staticmethod
+    def _variants(key: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        yield key
+        last = key[-1]
+        if len(last) > 3 and last.endswith("ies"):
+            yield key[:-1] + (last[:-3] + "y",)
+        if len(last) > 3 and last.endswith("es"):
+            yield key[:-1] + (last[:-2],)
+        if len(last) > 3 and last.endswith("s"):
+            yield key[:-1] + (last[:-1],)
+
+    def _lookup(self, index: dict[tuple[str, ...], list[Entry]], key: tuple[str, ...]) -> list[Entry]:
+        for variant in self._variants(key):
+            found = index.get(variant)
+            if found:
+                return found
+        return []
+
+    def _lookup_icd(self, index: dict[tuple[str, ...], str], key: tuple[str, ...]) -> str | None:
+        for variant in self._variants(key):
+            found = index.get(variant)
+            if found:
+                return found
+        return None
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return Lexicon()
+
+
+@lru_cache(maxsize=1)
+def icd_terms() -> dict[tuple[str, ...], str]:
+    """ICD-10-CM category and subcategory descriptions -> code (the shortest code wins)."""
+    import simple_icd_10_cm as cm
+
+    out: dict[tuple[str, ...], str] = {}
+    for code in cm.get_all_codes(with_dots=True):
+        if "-" in code or len(code.replace(".", "")) > 4 or not code[:1].isalpha():
+            continue
+        desc = cm.get_description(code).lower()
+        desc = re.sub(r",\s*(unspecified|not elsewhere classified|nec)\b.*$", "", desc)
+        if desc.startswith(_ICD_SKIP_PREFIXES) or "," in desc:
+            continue
+        variants = {desc, re.sub(r"\s*\([^)]*\)", "", desc)}
+        for v in variants:
+            key = key_of(v)
+            if not key or (len(key) == 1 and len(key[0]) < 6):
+                continue
+            if key not in out or len(code) < len(out[key]):
+                out[key] = code
+    return out
+
+
+def icd_description(code: str) -> str:
+    import simple_icd_10_cm as cm
+
+    try:
+        return str(cm.get_description(code))
+    except ValueError:
+        return code

@@ -1,0 +1,202 @@
+"""Thresholds of labs, vitals and performance scales: 'AST ≤ 3 × ULN', 'ECOG 0-2', 'KPS ≥ 70'.
+
+Each finder starts at a term hit of the lexicon and reads the threshold that follows it.
+Units are written in UCUM and converted to the analyte's compared unit where the conversion
+is exact (g/dL to g/L, /mm³ to 10⁹/L); a quantity without a unit is refused (manual review).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from trialscreen.criteria.nodes import AnyOf, Comparator, Derived, Measurement, Node
+from trialscreen.parse.lexicon import Hit, lexicon
+from trialscreen.parse.quantities import _NUM, COMPARATOR, comparator_of, to_number
+
+_ULN = (
+    r"(?:[x×*]|times|-?fold)\s*(?:the\s+)?(?:institutional\s+|upper\s+)?"
+    r"(?:upper\s+limits?\s+of\s+(?:the\s+)?normal(?:\s+range)?|i?uln|normal\s+upper\s+limit)"
+    r"(?:\s*\((?:i?uln)\))?(?:\s+for\s+(?:the\s+)?(?:institution|laboratory|lab))?"
+)
+_COUNT_UNIT = (
+    r"(?:[x×*]\s*10\s*(?:\^|\*|e|exp)?\s*(?P<exp>\d{1,2})|(?P<exp9>10⁹|10³|10\^?[³⁹]))\s*"
+    r"(?:cells\s*)?/\s*(?P<per>l|µl|μl|ul|mm3|mm³|mcl|microliter|cumm|cu\.?\s*mm|liter|litre)\b"
+)
+_UNITS = {
+    "g/dl": "g/dL", "g/l": "g/L", "mg/dl": "mg/dL", "mg/l": "mg/L", "µmol/l": "umol/L",
+    "μmol/l": "umol/L", "umol/l": "umol/L", "mmol/l": "mmol/L", "meq/l": "mEq/L",
+    "ml/min/1.73m2": "mL/min/{1.73_m2}", "ml/min/1.73 m2": "mL/min/{1.73_m2}",
+    "ml/min/1.73m²": "mL/min/{1.73_m2}", "ml/min/1.73 m²": "mL/min/{1.73_m2}",
+    "ml/min": "mL/min", "ml/minute": "mL/min", "milliliters/minute": "mL/min", "%": "%",
+    "/mm3": "/mm3", "/mm³": "/mm3", "/µl": "/uL", "/μl": "/uL", "/ul": "/uL", "/mcl": "/uL",
+    "cells/mm3": "/mm3", "cells/mm³": "/mm3", "cells/µl": "/uL", "cells/ul": "/uL",
+    "u/l": "U/L", "iu/l": "U/L", "copies/ml": "{copies}/mL", "copies /ml": "{copies}/mL",
+    "ms": "ms", "msec": "ms", "mmhg": "mm[Hg]", "mm hg": "mm[Hg]", "kg/m2": "kg/m2",
+    "kg/m²": "kg/m2", "kg": "kg", "bpm": "/min", "k/ul": "10*9/L", "k/µl": "10*9/L",
+    "ng/ml": "ng/mL", "ng/dl": "ng/dL", "seconds": "s", "sec": "s", "miu/l": "m[IU]/L",
+    "µiu/ml": "m[IU]/L", "uiu/ml": "m[IU]/L", "mg/24h": "mg/(24.h)", "°c": "Cel",
+}  # fmt: skip
+_UNIT = "|".join(
+    re.escape(u).replace(r"\ ", r"\s*").replace("/", r"\s*/\s*")
+    for u in sorted(_UNITS, key=len, reverse=True)
+)
+_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|count|level|levels|value|values|concentration|score|of|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
+THRESHOLD = re.compile(
+    _CONNECT
+    + rf"(?P<cmp>{COMPARATOR.pattern})\s*(?P<num>{_NUM})\s*(?:(?P<uln>{_ULN})|(?P<count>{_COUNT_UNIT})|(?P<unit>{_UNIT})(?![a-z]))?",
+    re.IGNORECASE,
+)
+NORMAL = re.compile(
+    _CONNECT + r"(?P<normal>within\s+(?:the\s+)?(?:institutional\s+)?normal\s+(?:limits|range)|(?:≤|<=|at\s+or\s+below|below)\s*(?:the\s+)?(?:institutional\s+)?(?:uln|upper\s+limit\s+of\s+normal))",
+    re.IGNORECASE,
+)
+_SCALE = re.compile(
+    _CONNECT
+    + r"(?:(?P<cmp>" + COMPARATOR.pattern + r")\s*(?:class\s*)?(?P<n>\d{1,3}|[ivx]{1,4})\b"
+    r"|(?:class\s*)?(?P<lo>\d{1,3}|[ivx]{1,4})\s*(?:-|–|to|through)\s*(?P<hi>\d{1,3}|[ivx]{1,4})\b"
+    r"|(?:class\s*)?(?P<list>(?:(?:\d{1,3}|[ivx]{1,4})\s*(?:,\s*|or\s+|/\s*|and\s+)+)+(?:\d{1,3}|[ivx]{1,4}))\b"
+    r"|(?:class\s*)?(?P<one>\d{1,3}|[ivx]{1,4})\s+or\s+(?P<dir>less|lower|better|below|greater|higher|more|worse|above)\b)",
+    re.IGNORECASE,
+)
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    node: Node
+    span: tuple[int, int]
+
+
+def _scale_value(text: str) -> int | None:
+    t = text.lower()
+    if t in _ROMAN:
+        return _ROMAN[t]
+    return int(t) if t.isdigit() else None
+
+
+def _convert(analyte: str, value: float, unit: str | None, count: re.Match[str] | None) -> tuple[float, str | None]:
+    """Value in the analyte's compared unit where the conversion is exact."""
+    know = lexicon()
+    del know
+    count_analytes = {"platelets", "anc", "wbc", "lymphocytes"}
+    if count is not None:
+        exp_text = count.group("exp") or {"10⁹": "9", "10³": "3"}.get(count.group("exp9") or "", "")
+        if not exp_text and count.group("exp9"):
+            exp_text = "9" if "9" in count.group("exp9") else "3"
+        exp = int(exp_text or 0)
+        per = count.group("per").lower()
+        per_litre = per in ("l", "liter", "litre")
+        if analyte in count_analytes:
+            power = exp - 9 if per_litre else exp - 3
+            return round(value * 10**power, 6), "10*9/L"
+        return value, f"10*{exp}/L" if per_litre else f"10*{exp}/uL"
+    if unit is None:
+        return value, None
+    if analyte in count_analytes and unit in ("/mm3", "/uL"):
+        return round(value / 1000, 6), "10*9/L"
+    if analyte == "hemoglobin" and unit == "g/dL":
+        return round(value * 10, 6), "g/L"
+    if analyte == "albumin" and unit == "g/L":
+        return round(value / 10, 6), "g/dL"
+    return value, unit
+
+
+def measurement_at(text: str, hit: Hit) -> Found | None:
+    """The threshold stated right after a measurement term, as a node."""
+    row = hit.entry.data
+    name = hit.entry.name
+    rest = text[hit.end :]
+    if row.get("scale"):
+        return _scale_at(text, hit)
+    normal = NORMAL.match(rest)
+    if normal and not row.get("derived"):
+        node = Measurement(analyte=name, op="<=", uln_multiple=1.0, source=(hit.start, hit.end + normal.end()))
+        return Found(node, (hit.start, hit.end + normal.end()))
+    m = THRESHOLD.match(rest)
+    if not m:
+        return None
+    value = to_number(m.group("num"))
+    if value is None:
+        return None
+    op: Comparator = comparator_of_text(m.group("cmp"))
+    span = (hit.start, hit.end + m.end())
+    if m.group("uln"):
+        if row.get("derived"):
+            return None
+        return Found(Measurement(analyte=name, op=op, uln_multiple=value, source=span), span)
+    unit = _UNITS.get(re.sub(r"\s+", "", (m.group("unit") or "").lower()).replace("/", "/")) if m.group("unit") else None
+    if m.group("unit") and unit is None:
+        unit = _UNITS.get(re.sub(r"\s*/\s*", "/", m.group("unit").lower()))
+    count = re.match(_COUNT_UNIT, m.group("count"), re.IGNORECASE) if m.group("count") else None
+    value, unit = _convert(name, value, unit, count)
+    if row.get("derived"):
+        if unit not in ("mL/min", "mL/min/{1.73_m2}"):
+            return None
+        return Found(Derived(quantity="creatinine_clearance", op=op, value=value, unit="mL/min", source=span), span)
+    if unit is None and name not in ("inr", "ecog", "nyha"):
+        return None  # a quantity without its unit is not guessed
+    return Found(Measurement(analyte=name, op=op, value=value, unit=unit, source=span), span)
+
+
+def comparator_of_text(text: str) -> Comparator:
+    m = COMPARATOR.fullmatch(text.strip()) or COMPARATOR.match(text.strip())
+    if m is None:
+        raise ValueError(text)
+    return comparator_of(m)
+
+
+def _scale_at(text: str, hit: Hit) -> Found | None:
+    name = hit.entry.name
+    rest = text[hit.end :]
+    m = _SCALE.match(rest)
+    if not m:
+        return None
+    span = (hit.start, hit.end + m.end())
+    lo: int | None = None
+    hi: int | None = None
+    op: Comparator | None = None
+    value: int | None = None
+    if m.group("n"):
+        op, value = comparator_of_text(m.group("cmp")), _scale_value(m.group("n"))
+    elif m.group("lo"):
+        lo, hi = _scale_value(m.group("lo")), _scale_value(m.group("hi"))
+    elif m.group("list"):
+        values = [v for v in (_scale_value(x) for x in re.findall(r"\d{1,3}|[ivx]{1,4}", m.group("list"), re.I)) if v is not None]
+        if not values:
+            return None
+        lo, hi = min(values), max(values)
+        if sorted(values) != list(range(lo, hi + 1)):
+            return None
+    else:
+        value = _scale_value(m.group("one"))
+        worse = m.group("dir").lower() in ("greater", "higher", "more", "worse", "above")
+        op = ">=" if worse else "<="
+    if value is None and (lo is None or hi is None):
+        return None
+    if op is None and lo is not None and hi is not None:
+        base = 1 if name == "nyha" else 0
+        top = {"nyha": 4, "ecog": 5}.get(name, 100)
+        if lo <= base:
+            op, value = "<=", hi
+        elif hi >= top:
+            op, value = ">=", lo
+        else:
+            return None
+    assert op is not None and value is not None
+    node: Node = Measurement(analyte=name, op=op, value=value, source=span)
+    if name in ("karnofsky", "lansky") and op in (">=", ">"):
+        ecog = _ecog_equivalent(value + (1 if op == ">" else 0))
+        if ecog is not None:
+            node = AnyOf(
+                items=(node, Measurement(analyte="ecog", op="<=", value=ecog, label=f"ECOG equivalent of {hit.text} {op} {value}")),
+                source=span,
+            )
+    return Found(node, span)
+
+
+def _ecog_equivalent(minimum: int) -> int | None:
+    for row in lexicon().scales["karnofsky_to_ecog"]:
+        if minimum >= row["min"]:
+            return int(row["ecog"])
+    return None
