@@ -1,0 +1,165 @@
+"""The CDM tables the compiler reads, as Ibis tables with the columns it needs.
+
+Each domain becomes one small relation of events with plain names (`start`, `end`,
+`status`, `source_id`, ...), so the node visitors never touch OMOP column names. What the
+CDM cannot say (FHIR clinical status) follows the convention in `docs/omop-mapping.md`:
+`condition_status_source_value` holds the FHIR `clinicalStatus` code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from trialscreen.criteria import duration
+
+GENDERS = {8507: "male", 8532: "female", 8521: "other", 8551: "unknown"}
+"""OMOP Gender concepts (CDM conventions, not clinical knowledge)."""
+CLINICAL_STATUSES = ("active", "recurrence", "relapse", "inactive", "remission", "resolved")
+FOREVER = date(9999, 12, 31)
+"""Expiry of a reason time does not cure (an active condition)."""
+NEVER = date(1900, 1, 1)
+
+
+class CdmError(ValueError):
+    """The database lacks a table or column the screen needs; the message names it."""
+
+
+@dataclass(slots=True)
+class Cdm:
+    con: ibis.BaseBackend
+    as_of: date
+    _tables: dict[str, ir.Table] = field(default_factory=dict)
+
+    def table(self, name: str) -> ir.Table:
+        if name not in self._tables:
+            try:
+                self._tables[name] = self.con.table(name)
+            except Exception as exc:  # backends raise their own "not found" errors
+                raise CdmError(f"OMOP table {name!r} is missing or unreadable ({type(exc).__name__})") from None
+        return self._tables[name]
+
+    def column(self, table: str, name: str, dtype: str) -> ir.Value:
+        """A column, or a typed NULL when the CDM version lacks it (v5.3 has no event ids)."""
+        t = self.table(table)
+        if name in t.columns:
+            return t[name].cast(dtype)
+        return ibis.null(dtype)
+
+    def need(self, table: str, *columns: str) -> ir.Table:
+        t = self.table(table)
+        absent = [c for c in columns if c not in t.columns]
+        if absent:
+            raise CdmError(f"OMOP table {table!r} lacks column(s) {', '.join(absent)}")
+        return t
+
+    def plus(self, day: ir.DateValue, window: str) -> ir.DateValue:
+        """Calendar `day + window` (month ends clip: 2026-11-30 + P3M is 2027-02-28)."""
+        n, unit = duration.parts(window)
+        key = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}[unit]
+        if unit == "W":
+            key, n = "days", n * 7
+        result: ir.DateValue = day + ibis.interval(**{key: n})
+        return result
+
+    def within(self, day: ir.DateValue, window: str) -> ir.BooleanValue:
+        """Inside the window before the as-of date: D + W > as-of, and D not after it."""
+        return (self.plus(day, window) > self.as_of) & (day <= self.as_of)
+
+    # --- relations ----------------------------------------------------------------------
+
+    def persons(self) -> ir.Table:
+        """person_id, gender (FHIR words, NULL when not recorded), age in completed years."""
+        p = self.need("person", "person_id", "gender_concept_id", "year_of_birth")
+        gid = p.gender_concept_id.cast("int64")
+        gender = ibis.cases(*[(gid == k, ibis.literal(v)) for k, v in GENDERS.items()], else_=ibis.null("string"))
+        bdt = self.column("person", "birth_datetime", "timestamp")
+        month = self.column("person", "month_of_birth", "int64")
+        day = self.column("person", "day_of_birth", "int64")
+        year = p.year_of_birth.cast("int64")
+        # y/m/d when the month is given, else the birth timestamp's, else 1 January.
+        use_ts = month.isnull() & bdt.notnull()
+        y = ibis.cases((year.isnull(), bdt.year().cast("int64")), else_=year)
+        m = ibis.cases((use_ts, bdt.month().cast("int64")), else_=month.fill_null(1))
+        d = ibis.cases((use_ts, bdt.day().cast("int64")), else_=day.fill_null(1))
+        before_birthday = (m > self.as_of.month) | ((m == self.as_of.month) & (d > self.as_of.day))
+        age = self.as_of.year - y - before_birthday.cast("int64")
+        return p.select(person_id=p.person_id.cast("int64"), gender=gender, age=age.cast("int64"))
+
+    def conditions(self) -> ir.Table:
+        t = self.need("condition_occurrence", "person_id", "condition_concept_id", "condition_start_date")
+        status = self.column("condition_occurrence", "condition_status_source_value", "string").strip().lower()
+        rows = t.select(
+            person_id=t.person_id.cast("int64"),
+            concept_id=t.condition_concept_id.cast("int64").fill_null(0),
+            source_id=self.column("condition_occurrence", "condition_source_concept_id", "int64").fill_null(0),
+            source_value=self.column("condition_occurrence", "condition_source_value", "string"),
+            start=t.condition_start_date.cast("date"),
+            end=self.column("condition_occurrence", "condition_end_date", "date"),
+            status=ibis.cases((status.isin(list(CLINICAL_STATUSES)), status), else_=ibis.null("string")),
+        )
+        return rows.filter(rows.start <= self.as_of)
+
+    def procedures(self) -> ir.Table:
+        t = self.need("procedure_occurrence", "person_id", "procedure_concept_id", "procedure_date")
+        rows = t.select(
+            person_id=t.person_id.cast("int64"),
+            concept_id=t.procedure_concept_id.cast("int64").fill_null(0),
+            source_id=self.column("procedure_occurrence", "procedure_source_concept_id", "int64").fill_null(0),
+            source_value=self.column("procedure_occurrence", "procedure_source_value", "string"),
+            day=t.procedure_date.cast("date"),
+        )
+        return rows.filter(rows.day <= self.as_of)
+
+    def drugs(self) -> ir.Table:
+        t = self.need("drug_exposure", "person_id", "drug_concept_id", "drug_exposure_start_date")
+        rows = t.select(
+            person_id=t.person_id.cast("int64"),
+            exposure_id=self.column("drug_exposure", "drug_exposure_id", "int64"),
+            concept_id=t.drug_concept_id.cast("int64").fill_null(0),
+            source_id=self.column("drug_exposure", "drug_source_concept_id", "int64").fill_null(0),
+            source_value=self.column("drug_exposure", "drug_source_value", "string"),
+            start=t.drug_exposure_start_date.cast("date"),
+            end=self.column("drug_exposure", "drug_exposure_end_date", "date"),
+            route_id=self.column("drug_exposure", "route_concept_id", "int64").fill_null(0),
+            route_text=self.column("drug_exposure", "route_source_value", "string"),
+        )
+        return rows.filter(rows.start <= self.as_of)
+
+    def observations(self) -> ir.Table:
+        t = self.need("observation", "person_id", "observation_concept_id", "observation_date")
+        return t.select(
+            person_id=t.person_id.cast("int64"),
+            concept_id=t.observation_concept_id.cast("int64").fill_null(0),
+            source_id=self.column("observation", "observation_source_concept_id", "int64").fill_null(0),
+            source_value=self.column("observation", "observation_source_value", "string"),
+            value_id=self.column("observation", "value_as_concept_id", "int64").fill_null(0),
+            value_string=self.column("observation", "value_as_string", "string"),
+            qualifier=self.column("observation", "qualifier_source_value", "string"),
+            event_id=self.column("observation", "observation_event_id", "int64"),
+            day=t.observation_date.cast("date"),
+        )
+
+    def measurements(self) -> ir.Table:
+        t = self.need("measurement", "person_id", "measurement_concept_id", "measurement_date")
+        day = t.measurement_date.cast("date")
+        stamp = self.column("measurement", "measurement_datetime", "timestamp")
+        rows = t.select(
+            person_id=t.person_id.cast("int64"),
+            measurement_id=self.column("measurement", "measurement_id", "int64"),
+            concept_id=t.measurement_concept_id.cast("int64").fill_null(0),
+            source_id=self.column("measurement", "measurement_source_concept_id", "int64").fill_null(0),
+            day=day,
+            ts=stamp.fill_null(day.cast("timestamp")),
+            number=self.column("measurement", "value_as_number", "float64"),
+            value_id=self.column("measurement", "value_as_concept_id", "int64").fill_null(0),
+            value_text=self.column("measurement", "value_source_value", "string"),
+            unit_concept_id=self.column("measurement", "unit_concept_id", "int64"),
+            unit_source_value=self.column("measurement", "unit_source_value", "string"),
+            range_high=self.column("measurement", "range_high", "float64"),
+            event_id=self.column("measurement", "measurement_event_id", "int64"),
+        )
+        return rows.filter(rows.day <= self.as_of)

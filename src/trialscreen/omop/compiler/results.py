@@ -1,0 +1,118 @@
+"""Results of an analyte read from `measurement`: converted values, qualitative readings, ULN.
+
+Every row of the analyte's concepts becomes (person_id, measurement_id, day, ts, num, qual,
+uln): `num` in the compared unit (or the ordinal value), NULL when it cannot be read; `qual`
+'positive' / 'negative' / NULL; `uln` the row's `range_high` in the compared unit. Picking the
+latest result is left to the node (its look-back and its tie rule differ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from trialscreen.criteria import duration
+from trialscreen.knowledge import Analyte, Coding, Knowledge
+from trialscreen.omop.compiler.cdm import Cdm
+from trialscreen.omop.compiler.codes import among
+from trialscreen.omop.units import analyte_factors, distinct_units, factor_expr, plain_factors
+from trialscreen.omop.vocabulary import Vocabulary
+
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+
+
+@dataclass(slots=True)
+class Results:
+    """Builds (and caches) the readings of each analyte."""
+
+    cdm: Cdm
+    vocab: Vocabulary
+    kb: Knowledge
+    _cache: dict[str, ir.Table]
+
+    def ids(self, analyte: Analyte) -> list[int]:
+        return sorted(self.vocab.codings(analyte.codes, analyte.name))
+
+    def first_day(self, lookback: str) -> date:
+        """The look-back window's first day (included)."""
+        return duration.subtract(self.cdm.as_of, lookback)
+
+    def readings(self, name: str) -> ir.Table:
+        if name not in self._cache:
+            self._cache[name] = self._readings(self.kb.analyte(name))
+        return self._cache[name]
+
+    def _qual_ids(self, positive: bool) -> list[int]:
+        pairs = self.kb.qualitative.positive_codes if positive else self.kb.qualitative.negative_codes
+        codings = {Coding(self.kb.uri_to_alias[uri], code) for uri, code in pairs}
+        return sorted(self.vocab.codings(sorted(codings, key=lambda c: (c.system, c.code)), "qualitative"))
+
+    def _readings(self, analyte: Analyte) -> ir.Table:
+        m = self.cdm.measurements()
+        ids = self.ids(analyte)
+        rows = m.filter(among(m.concept_id, ids) | among(m.source_id, ids))
+        rows = self._set_aside(analyte, rows)
+        text = rows.value_text.strip().lower()
+        q = self.kb.qualitative
+        qual = ibis.cases(
+            (among(rows.value_id, self._qual_ids(True)), ibis.literal("positive")),
+            (among(rows.value_id, self._qual_ids(False)), ibis.literal("negative")),
+            (text.isin(sorted(q.positive_strings)).fill_null(False), ibis.literal("positive")),
+            (text.isin(sorted(q.negative_strings)).fill_null(False), ibis.literal("negative")),
+            else_=ibis.null("string"),
+        )
+        uln: ir.FloatingValue = ibis.null("float64")
+        if analyte.value == "quantity":
+            factors = analyte_factors(analyte, distinct_units(self.cdm.con, rows))
+            factor = factor_expr(rows, factors)
+            num = rows.number * factor
+            uln = rows.range_high * factor
+        elif analyte.value == "ordinal":
+            num = self._ordinal(analyte, rows)
+        else:
+            num = ibis.null("float64")
+        return rows.select(
+            "person_id", "measurement_id", "day", "ts", num=num.cast("float64"), qual=qual, uln=uln.cast("float64")
+        )
+
+    def _ordinal(self, analyte: Analyte, rows: ir.Table) -> ir.FloatingValue:
+        answers = {
+            cid: value
+            for coding, value in analyte.answers
+            for cid in self.vocab.codings([coding], analyte.name)
+        }
+        branches: list[tuple[ir.BooleanValue, ir.Value]] = [
+            (rows.number.notnull(), rows.number),
+            *[(rows.value_id == cid, ibis.literal(value)) for cid, value in sorted(answers.items())],
+        ]
+        if analyte.roman_numerals:
+            word = rows.value_text.strip().upper()
+            word = ibis.cases((word.startswith("CLASS "), word.substr(6).strip()), else_=word)
+            branches += [(word == numeral, ibis.literal(float(value))) for numeral, value in _ROMAN.items()]
+        value = ibis.cases(*branches, else_=ibis.null("float64")).cast("float64")
+        if analyte.value_range:
+            low, high = analyte.value_range
+            value = ibis.cases(((value >= low) & (value <= high), value), else_=ibis.null("float64"))
+        return value
+
+    def _set_aside(self, analyte: Analyte, rows: ir.Table) -> ir.Table:
+        """Drop results taken on supplemental oxygen (a linked component above its limit)."""
+        for rule in analyte.set_aside_when_component:
+            ids = sorted(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
+            m = self.cdm.measurements()
+            comp = m.filter(among(m.concept_id, ids) | among(m.source_id, ids))
+            value = comp.number
+            if rule.unit:
+                value = value * factor_expr(comp, plain_factors(rule.unit, distinct_units(self.cdm.con, comp)))
+            flagged = comp.filter((value > rule.above).fill_null(False)).select(
+                c_person=comp.person_id, c_event=comp.event_id, c_ts=comp.ts
+            )
+            linked = (flagged.c_person == rows.person_id) & (
+                (flagged.c_event == rows.measurement_id).fill_null(False)
+                | (flagged.c_event.isnull() & (flagged.c_ts == rows.ts))
+            )
+            rows = rows.anti_join(flagged, linked)
+        return rows

@@ -1,0 +1,98 @@
+"""Unit factors for OMOP measurements, computed once per distinct unit and injected as data.
+
+A measurement row carries `unit_concept_id` (a UCUM concept, whose `concept_code` is the UCUM
+code) and `unit_source_value` (the unit as the source wrote it). The compiler asks the
+database which (unit_concept_id, unit_source_value) pairs occur for an analyte's rows, turns
+each into a factor to the analyte's compared unit through `trialscreen.units` (UCUM via
+`ucumvert`, plus the analyte's aliases and molar mass from the knowledge), and joins the
+resulting small table to the rows. No factor is written twice: the FHIR evaluator uses the
+same converter. A unit that does not convert gets no factor (None), so the row is unreadable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from trialscreen.knowledge import Analyte
+from trialscreen.units import UnitError, converter, ucum_factor
+
+UCUM_VOCABULARY = "UCUM"
+NO_UNIT = ""
+"""Key used for a missing unit_source_value, so the factor table joins without NULL keys."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFactor:
+    unit_concept_id: int
+    unit_source_value: str
+    unit: str | None
+    """The unit read (UCUM code of the concept, else the source value); None when absent."""
+    factor: float | None
+
+
+def unit_of(concept_code: str | None, source_value: str | None) -> str | None:
+    """The unit a row is in: its UCUM concept's code, else its source text."""
+    if concept_code:
+        return concept_code
+    if source_value and source_value.strip():
+        return source_value.strip()
+    return None
+
+
+def distinct_units(con: ibis.BaseBackend, rows: ir.Table) -> list[tuple[int, str, str | None]]:
+    """(unit_concept_id, unit_source_value, UCUM code) of the units that occur in `rows`."""
+    pairs = rows.select(
+        unit_concept_id=rows.unit_concept_id.cast("int64").fill_null(0),
+        unit_source_value=rows.unit_source_value.cast("string").fill_null(NO_UNIT),
+    ).distinct()
+    concept = con.table("concept").filter(lambda c: c.vocabulary_id == UCUM_VOCABULARY)
+    joined = pairs.left_join(concept, pairs.unit_concept_id == concept.concept_id).select(
+        pairs.unit_concept_id, pairs.unit_source_value, code=concept.concept_code
+    )
+    out: list[tuple[int, str, str | None]] = []
+    for row in joined.to_pyarrow().to_pylist():
+        out.append((int(row["unit_concept_id"]), str(row["unit_source_value"]), row["code"]))
+    return sorted(out, key=lambda r: (r[0], r[1]))
+
+
+def analyte_factors(analyte: Analyte, units: Iterable[tuple[int, str, str | None]]) -> list[UnitFactor]:
+    """Factor of each unit to the analyte's compared unit (None: does not convert)."""
+    out = []
+    for concept_id, source, code in units:
+        unit = unit_of(code, source)
+        out.append(UnitFactor(concept_id, source, unit, converter(analyte, unit) if unit else None))
+    return out
+
+
+def plain_factors(target: str, units: Iterable[tuple[int, str, str | None]]) -> list[UnitFactor]:
+    """Factor of each unit to a UCUM unit, for values with no analyte (oxygen components)."""
+    out = []
+    for concept_id, source, code in units:
+        unit = unit_of(code, source)
+        factor: float | None = None
+        if unit:
+            try:
+                factor = ucum_factor(unit, target)
+            except UnitError:
+                factor = None
+        out.append(UnitFactor(concept_id, source, unit, factor))
+    return out
+
+
+def factor_expr(rows: ir.Table, factors: Iterable[UnitFactor]) -> ir.FloatingValue:
+    """The factor of each row as a literal CASE over its unit keys (NULL: unreadable unit)."""
+    concept_id = rows.unit_concept_id.cast("int64").fill_null(0)
+    source = rows.unit_source_value.cast("string").fill_null(NO_UNIT)
+    branches = [
+        ((concept_id == f.unit_concept_id) & (source == f.unit_source_value), ibis.literal(f.factor, "float64"))
+        for f in factors
+        if f.factor is not None
+    ]
+    if not branches:
+        return ibis.null("float64")
+    expr: ir.FloatingValue = ibis.cases(*branches, else_=ibis.null("float64"))
+    return expr
