@@ -145,8 +145,8 @@ class AnalyteReader:
             for text in (obs.string, obs.concept_text.split(" | ")[0] if obs.concept_text else None):
                 if text:
                     m = _CLASS.match(text)
-                    if m:
-                        token = m.group(1).upper()
+                    token = m.group(1).upper() if m else ""
+                    if token in _ROMAN or token.isdigit():
                         value = float(_ROMAN[token]) if token in _ROMAN else float(token)
                         break
         if value is None:
