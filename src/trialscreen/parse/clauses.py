@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from trialscreen.criteria.nodes import (
     Age,
-    AllOf,
     Allergy,
+    AllOf,
     AnyOf,
     Attestation,
     Condition,
@@ -42,29 +42,7 @@ Kind = Literal["inclusion", "exclusion"]
 
 # Words that carry no content of their own once the recognised terms are read.
 FILLER = frozenset(
-    """a an the and or of with without to in on at for by from as be is are was were been being
-    has have had having must should shall will would may can could not no nor any all either
-    patient patients subject subjects participant participants person persons people individual
-    individuals volunteer volunteers who that which this these those their his her its they he she
-    history hx h o known documented evidence presence present presenting current currently active
-    prior previous previously past ongoing diagnosis diagnosed diagnose confirmed confirmation
-    established proven definite suspected suspicion following following: i e g eg etc ie
-    than greater less more equal least within last before prior since after ago days day weeks week
-    months month years year enrollment enrolment entry randomization randomisation registration
-    screening study treatment start first dose baseline visit day1 time period
-    level levels count value values score status grade class
-    de novo secondary type new onset newly untreated treated chronic acute disease diseases disorder
-    disorders condition conditions syndrome due also only other such like including include includes
-    positive negative test result results serum plasma blood urine peripheral
-    clinical clinically evident defined define criteria criterion per mg dl ml min l g ul mm3 x uln
-    r s relapse relapsed refractory recurrent recurrence persistent progressive
-    use using used receive received receiving require requires required requiring requirement
-    application systemic therapy therapies agent agents drug drugs medication medications
-    medicine medicines taking take concurrent concomitant
-    women woman men man male males female females adult adults aged age old
-    surgery surgical operation operations procedure procedures
-    either both each per cent percent
-    """.split()
+    ["a", "an", "the", "and", "or", "of", "with", "without", "to", "in", "on", "at", "for", "by", "from", "as", "be", "is", "are", "was", "were", "been", "being", "has", "have", "had", "having", "must", "should", "shall", "will", "would", "may", "can", "could", "not", "no", "nor", "any", "all", "either", "patient", "patients", "subject", "subjects", "participant", "participants", "person", "persons", "people", "individual", "individuals", "volunteer", "volunteers", "who", "that", "which", "this", "these", "those", "their", "his", "her", "its", "they", "he", "she", "history", "hx", "h", "o", "known", "documented", "evidence", "presence", "present", "presenting", "current", "currently", "active", "prior", "previous", "previously", "past", "ongoing", "diagnosis", "diagnosed", "diagnose", "confirmed", "confirmation", "established", "proven", "definite", "suspected", "suspicion", "following", "following:", "i", "e", "g", "eg", "etc", "ie", "than", "greater", "less", "more", "equal", "least", "within", "last", "before", "prior", "since", "after", "ago", "days", "day", "weeks", "week", "months", "month", "years", "year", "enrollment", "enrolment", "entry", "randomization", "randomisation", "registration", "screening", "study", "treatment", "start", "first", "dose", "baseline", "visit", "day1", "time", "period", "level", "levels", "count", "value", "values", "score", "status", "grade", "class", "de", "novo", "secondary", "type", "new", "onset", "newly", "untreated", "treated", "chronic", "acute", "disease", "diseases", "disorder", "disorders", "condition", "conditions", "syndrome", "due", "also", "only", "other", "such", "like", "including", "include", "includes", "positive", "negative", "test", "result", "results", "serum", "plasma", "blood", "urine", "peripheral", "clinical", "clinically", "evident", "defined", "define", "criteria", "criterion", "per", "mg", "dl", "ml", "min", "l", "g", "ul", "mm3", "x", "uln", "r", "s", "relapse", "relapsed", "refractory", "recurrent", "recurrence", "persistent", "progressive", "use", "using", "used", "receive", "received", "receiving", "require", "requires", "required", "requiring", "requirement", "application", "systemic", "therapy", "therapies", "agent", "agents", "drug", "drugs", "medication", "medications", "medicine", "medicines", "taking", "take", "concurrent", "concomitant", "women", "woman", "men", "man", "male", "males", "female", "females", "adult", "adults", "aged", "age", "old", "surgery", "surgical", "operation", "operations", "procedure", "procedures", "either", "both", "each", "per", "cent", "percent"]
 )
 _BROADEN = re.compile(r"\b(?:or\s+other|and\s+other|other\s+\w+|any\s+other|etc\.?)\b", re.I)
 _NEGATION = re.compile(
@@ -281,7 +259,7 @@ class ClauseParser:
             return None
         cmp_ = (a.group("cmp") or "").lower()
         n, unit = a.group("n"), a.group("unit").lower().rstrip("s")
-        count = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12}.get(n.lower(), None) or int(n)
+        count = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12}.get(n.lower()) or int(n)
         plural = "" if count == 1 else "s"
         if cmp_.startswith(("≤", "<", "less")):
             question = f"The patient's life expectancy is less than {count} {unit}{plural}."
@@ -416,7 +394,7 @@ class ClauseParser:
         m = _ALLERGY.search(text)
         if not m or re.search(r"\b(?:to|against)\b", text[m.end():], re.I):
             return None
-        allowed = {"severe", "reaction", "reactions", "serious", "life", "threatening", "drug", "reaction"}
+        allowed = {"severe", "reaction", "reactions", "serious", "life", "threatening", "drug"}
         if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
             return None
         severe = bool(re.search(r"\b(?:severe|serious|life[\s-]threatening|anaphyla\w*)\b", text, re.I))
@@ -640,7 +618,7 @@ def _join_adjacent(text: str, found: list[tuple[tuple[int, int], Node]]) -> list
             (ps, pe), prev = out[-1]
             gap = text[pe : span[0]]
             if len(gap) <= 3 and not re.search(r"[,;/]|\bor\b", gap) and (
-                (isinstance(prev, Measurement) and isinstance(node, Condition))
+                isinstance(prev, Measurement) and isinstance(node, Condition)
             ):
                 out[-1] = ((ps, span[1]), AllOf(items=(node, prev), source=(ps, span[1])))
                 continue

@@ -1,0 +1,263 @@
+"""Chia entity recognition: a CRF trained on the train split, scored on the test split.
+
+Usage: .venv/bin/python bench/chia_eval.py [--chia DIR] [--max-iterations N] [--json OUT]
+
+Split: trials sorted by NCT id; the last 20 % are the test split (never used for training
+or tuning). Entities: Condition, Drug, Procedure, Measurement, Value, Temporal, Person,
+Negation. Scores: precision, recall and F1, exact spans (type, start and end equal) and
+overlapping spans (same type, spans overlap; each gold and each prediction counts once).
+Discontinuous gold entities count with their outer span (a tagger cannot produce them, so
+they lower exact recall, honestly). Features: word shape and affixes, neighbours, and the
+parser's own lexicon (which category of term a token is part of). Needs python-crfsuite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHIA = REPO / ".." / "shared" / "data" / "chia" / "chia_with_scope"
+TYPES = ("Condition", "Drug", "Procedure", "Measurement", "Value", "Temporal", "Person", "Negation")
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    doc: str
+    type: str
+    start: int
+    end: int
+
+
+def read_doc(txt: Path) -> tuple[str, list[Entity]]:
+    text = txt.read_text(encoding="utf-8")
+    ann = txt.with_suffix(".ann")
+    ents: list[Entity] = []
+    if ann.exists():
+        for line in ann.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("T"):
+                continue
+            parts = line.split("\t")
+            if len(parts) < 2:
+                continue
+            head = parts[1].split(" ", 1)
+            if head[0] not in TYPES or len(head) < 2:
+                continue
+            nums = [int(x) for x in re.findall(r"\d+", head[1])]
+            if not nums:
+                continue
+            ents.append(Entity(txt.stem, head[0], min(nums), max(nums)))
+    return text, ents
+
+
+def split_ids(chia: Path) -> tuple[list[str], list[str]]:
+    ids = sorted({p.name.split("_")[0] for p in chia.glob("NCT*_*.txt")})
+    cut = int(len(ids) * 0.8)
+    return ids[:cut], ids[cut:]
+
+
+def docs_of(chia: Path, ids: list[str]) -> list[Path]:
+    return [chia / f"{i}_{part}.txt" for i in ids for part in ("inc", "exc") if (chia / f"{i}_{part}.txt").exists()]
+
+
+# --- features ------------------------------------------------------------------------------
+
+
+def _shape(w: str) -> str:
+    s = re.sub(r"[A-Z]", "X", w)
+    s = re.sub(r"[a-z]", "x", s)
+    s = re.sub(r"\d", "d", s)
+    return re.sub(r"(.)\1+", r"\1\1", s)
+
+
+def lexicon_tags(line: str) -> dict[int, str]:
+    """Char offset of each token start -> the parser lexicon category covering it (B-/I-)."""
+    from trialscreen.parse.lexicon import lexicon
+
+    out: dict[int, str] = {}
+    for hit in lexicon().scan(line):
+        first = True
+        for m in TOKEN.finditer(line, hit.start, hit.end):
+            if m.end() > hit.end:
+                break
+            out[m.start()] = ("B-" if first else "I-") + hit.entry.category
+            first = False
+    return out
+
+
+def sentence_features(line: str, toks: list[re.Match[str]]) -> list[dict[str, object]]:
+    lex = lexicon_tags(line)
+    feats = []
+    words = [t.group() for t in toks]
+    for i, t in enumerate(toks):
+        w = words[i]
+        lw = w.lower()
+        f: dict[str, object] = {
+            "b": 1.0,
+            "w": lw,
+            "p3": lw[:3],
+            "s3": lw[-3:],
+            "s2": lw[-2:],
+            "sh": _shape(w),
+            "up": w.isupper(),
+            "ti": w.istitle(),
+            "dg": any(c.isdigit() for c in w),
+            "lex": lex.get(t.start(), "O"),
+        }
+        for d in (-2, -1, 1, 2):
+            j = i + d
+            if 0 <= j < len(toks):
+                f[f"{d}w"] = words[j].lower()
+                f[f"{d}sh"] = _shape(words[j])
+                f[f"{d}lex"] = lex.get(toks[j].start(), "O")
+            else:
+                f[f"{d}w"] = "<s>" if d < 0 else "</s>"
+        if i > 0:
+            f["-1w|w"] = words[i - 1].lower() + "|" + lw
+        if i + 1 < len(toks):
+            f["w|+1w"] = lw + "|" + words[i + 1].lower()
+        feats.append(f)
+    return feats
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.append((pos, line))
+        pos += len(line) + 1
+    return out
+
+
+def bio(toks: list[re.Match[str]], offset: int, ents: list[Entity]) -> list[str]:
+    """BIO labels; among overlapping gold entities the longest wins."""
+    labels = ["O"] * len(toks)
+    for e in sorted(ents, key=lambda e: -(e.end - e.start)):
+        idx = [i for i, t in enumerate(toks) if t.start() + offset >= e.start and t.end() + offset <= e.end]
+        if not idx or any(labels[i] != "O" for i in idx):
+            continue
+        for k, i in enumerate(idx):
+            labels[i] = ("B-" if k == 0 else "I-") + e.type
+    return labels
+
+
+def decode(doc: str, toks: list[re.Match[str]], offset: int, labels: list[str]) -> list[Entity]:
+    out: list[Entity] = []
+    cur: list[int] | None = None
+    cur_type = ""
+    for i, lab in enumerate([*labels, "O"]):
+        if cur is not None and (lab == "O" or lab.startswith("B-") or lab[2:] != cur_type):
+            out.append(Entity(doc, cur_type, toks[cur[0]].start() + offset, toks[cur[-1]].end() + offset))
+            cur = None
+        if lab.startswith("B-") or (lab.startswith("I-") and cur is None):
+            cur, cur_type = [i], lab[2:]
+        elif lab.startswith("I-") and cur is not None:
+            cur.append(i)
+    return out
+
+
+def build(paths: list[Path]) -> list[tuple[str, int, list[re.Match[str]], list[dict[str, object]], list[str]]]:
+    rows = []
+    for p in paths:
+        text, ents = read_doc(p)
+        for offset, line in sentences(text):
+            toks = list(TOKEN.finditer(line))
+            if not toks:
+                continue
+            rows.append((p.stem, offset, toks, sentence_features(line, toks), bio(toks, offset, ents)))
+    return rows
+
+
+def score(gold: list[Entity], pred: list[Entity]) -> dict[str, dict[str, float]]:
+    result: dict[str, dict[str, float]] = {}
+    for typ in (*TYPES, "overall"):
+        g = [e for e in gold if typ in ("overall", e.type)]
+        p = [e for e in pred if typ in ("overall", e.type)]
+        gset = set(g)
+        exact_tp = sum(1 for e in set(p) if e in gset)
+        by_doc: dict[tuple[str, str], list[Entity]] = defaultdict(list)
+        for e in g:
+            by_doc[(e.doc, e.type)].append(e)
+        matched_pred = sum(
+            1 for e in p if any(o.start < e.end and e.start < o.end for o in by_doc[(e.doc, e.type)])
+        )
+        pred_by_doc: dict[tuple[str, str], list[Entity]] = defaultdict(list)
+        for e in p:
+            pred_by_doc[(e.doc, e.type)].append(e)
+        matched_gold = sum(
+            1 for e in g if any(o.start < e.end and e.start < o.end for o in pred_by_doc[(e.doc, e.type)])
+        )
+
+        def prf(tp_p: int, tp_g: int) -> tuple[float, float, float]:
+            pr = tp_p / len(p) if p else 0.0
+            rc = tp_g / len(g) if g else 0.0
+            return pr, rc, (2 * pr * rc / (pr + rc) if pr + rc else 0.0)
+
+        ep, er, ef = prf(exact_tp, exact_tp)
+        op, orc, of = prf(matched_pred, matched_gold)
+        result[typ] = {
+            "gold": len(g), "pred": len(p),
+            "exact_p": ep, "exact_r": er, "exact_f1": ef,
+            "overlap_p": op, "overlap_r": orc, "overlap_f1": of,
+        }  # fmt: skip
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chia", type=Path, default=CHIA)
+    ap.add_argument("--max-iterations", type=int, default=150)
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--model", type=Path, default=Path("/tmp/trialscreen-chia.crfsuite"))
+    args = ap.parse_args(argv)
+    try:
+        import pycrfsuite
+    except ImportError:
+        print("chia_eval: needs python-crfsuite (pip install python-crfsuite)", file=sys.stderr)
+        return 2
+    if not args.chia.is_dir():
+        print(f"chia_eval: {args.chia}: no such directory", file=sys.stderr)
+        return 2
+    train_ids, test_ids = split_ids(args.chia)
+    t0 = time.perf_counter()
+    train = build(docs_of(args.chia, train_ids))
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for _, _, _, feats, labels in train:
+        trainer.append(feats, labels)
+    trainer.set_params({"c1": 0.05, "c2": 0.05, "max_iterations": args.max_iterations,
+                        "feature.possible_transitions": True})  # fmt: skip
+    trainer.train(str(args.model))
+    train_s = time.perf_counter() - t0
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(args.model))
+    gold: list[Entity] = []
+    pred: list[Entity] = []
+    for p in docs_of(args.chia, test_ids):
+        gold.extend(read_doc(p)[1])
+    t1 = time.perf_counter()
+    test = build(docs_of(args.chia, test_ids))
+    for doc, offset, toks, feats, _ in test:
+        pred.extend(decode(doc, toks, offset, tagger.tag(feats)))
+    tag_s = time.perf_counter() - t1
+    scores = score(gold, pred)
+    print(f"train trials {len(train_ids)}, test trials {len(test_ids)} (last 20 % by NCT id); "
+          f"train {train_s:.0f} s, tag {len(test)} lines in {tag_s:.1f} s")  # fmt: skip
+    print(f"{'type':<12}{'gold':>6}{'pred':>6}  {'exact P':>8}{'R':>7}{'F1':>7}  {'overlap P':>10}{'R':>7}{'F1':>7}")
+    for typ, s in scores.items():
+        print(f"{typ:<12}{s['gold']:>6.0f}{s['pred']:>6.0f}  {s['exact_p']:>8.3f}{s['exact_r']:>7.3f}{s['exact_f1']:>7.3f}"
+              f"  {s['overlap_p']:>10.3f}{s['overlap_r']:>7.3f}{s['overlap_f1']:>7.3f}")  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps({"train_trials": len(train_ids), "test_trials": len(test_ids), "scores": scores}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO / "src"))
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""Each parser feature on real sentences from Chia and ClinicalTrials.gov: matches and refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from trialscreen.criteria.criterion import Criterion
+from trialscreen.criteria.nodes import (
+    Age,
+    AllOf,
+    AnyOf,
+    Attestation,
+    Condition,
+    Gender,
+    ManualReview,
+    Measurement,
+    Medication,
+    Node,
+    Not,
+    Procedure,
+    Uncertain,
+)
+from trialscreen.parse.build import CriteriaParser
+
+
+def parse(text: str, kind: str = "inclusion") -> Criterion:
+    return CriteriaParser().parse_item(text, kind, "c-1", None)  # type: ignore[arg-type]
+
+
+def nodes(c: Criterion) -> Iterator[Node]:
+    def walk(n: Node | None) -> Iterator[Node]:
+        if n is None:
+            return
+        yield n
+        if isinstance(n, (AllOf, AnyOf)):
+            for i in n.items:
+                yield from walk(i)
+        elif isinstance(n, (Not, Uncertain)):
+            yield from walk(n.item)
+
+    for part in c.walk():
+        yield from walk(part.rule)
+
+
+def only(c: Criterion, cls: type) -> list:  # type: ignore[type-arg]
+    return [n for n in nodes(c) if isinstance(n, cls)]
+
+
+def measurement(c: Criterion, analyte: str) -> Measurement:
+    found = [m for m in only(c, Measurement) if m.analyte == analyte]
+    assert len(found) == 1, list(nodes(c))
+    return found[0]
+
+
+def test_age_range_and_sex() -> None:
+    c = parse("Male or female, aged 18 to 75 years")
+    assert only(c, Age)[0].min == 18 and only(c, Age)[0].max == 75
+    assert set(only(c, Gender)[0].values) == {"male", "female"}
+    assert only(parse("18 years of age or older"), Age)[0].min == 18
+    younger = only(parse("Age < 65 years"), Age)[0]
+    assert younger.max == 64 and younger.min is None
+
+
+def test_performance_status_with_equivalence() -> None:
+    assert (m := measurement(parse("Eastern Cooperative Oncology Group (ECOG) performance status of 0 - 2"), "ecog")).op == "<="
+    assert m.value == 2
+    kps = parse("Karnofsky Performance Status > 60")
+    assert measurement(kps, "karnofsky").op == ">" and measurement(kps, "karnofsky").value == 60
+    assert measurement(kps, "ecog").value == 2  # KPS 61+ reads as ECOG 2 or better
+    assert measurement(parse("ECOG performance score (PS) of 0, 1, or 2."), "ecog").value == 2
+
+
+def test_life_expectancy_is_an_attestation() -> None:
+    c = parse("Life expectancy greater than or equal to 6 months")
+    assert isinstance(c.rule, Attestation) and "6 months" in c.rule.question
+
+
+def test_lab_thresholds_absolute_uln_and_units() -> None:
+    c = parse("Bone marrow: hemoglobin ≥ 10 g/dL, platelet count ≥ 100,000/mm3, absolute neutrophil count ≥ 1,500/ mm3, absolute lymphocyte count ≥ 500/ mm3.")
+    assert (measurement(c, "hemoglobin").value, measurement(c, "hemoglobin").unit) == (100, "g/L")
+    assert (measurement(c, "platelets").value, measurement(c, "platelets").unit) == (100, "10*9/L")
+    assert measurement(c, "anc").value == 1.5 and measurement(c, "lymphocytes").value == 0.5
+    bili = measurement(parse("Serum bilirubin less than or equal to 1.5 x institutional upper limit of normal (ULN)"), "bilirubin")
+    assert bili.op == "<=" and bili.uln_multiple == 1.5 and bili.value is None
+    plt = measurement(parse("Platelet count greater than or equal to 100 x 10^9/L"), "platelets")
+    assert plt.value == 100 and plt.unit == "10*9/L"
+
+
+def test_a_quantity_without_a_unit_is_refused() -> None:
+    c = parse("Platelets ≥ 100,000")
+    assert not only(c, Measurement)
+    assert only(c, ManualReview)[0].text == "Platelets ≥ 100,000"
+
+
+def test_conditions_history_negation_windows_and_uncontrolled() -> None:
+    mi = parse("No history of myocardial infarction")
+    assert isinstance(mi.rule, Not) and isinstance(mi.rule.item, Condition) and mi.rule.item.timing == "ever"
+    stroke = only(parse("History of stroke within the past 6 months", "exclusion"), Condition)[0]
+    assert stroke.window == "P6M" and stroke.timing == "onset_within"
+    htn = parse("Uncontrolled hypertension", "exclusion").rule
+    assert isinstance(htn, Uncertain) and isinstance(htn.item, Condition) and htn.item.timing == "active"
+
+
+def test_icd10_descriptions_fill_in_unlisted_conditions() -> None:
+    parser = CriteriaParser()
+    c = parser.parse_item("Sarcoidosis", "exclusion", "c-1", None)
+    cond = only(c, Condition)[0]
+    assert parser.sink.valuesets[cond.valueset]["include"][0]["codes"] == ["D86"]
+
+
+def test_procedures_and_time_since() -> None:
+    surgery = only(parse("Major surgery within 4 weeks prior to enrollment", "exclusion"), Procedure)[0]
+    assert surgery.category == "surgical_procedure_category" and surgery.exclude == "minor_procedure"
+    assert surgery.window == "P4W"
+    since = parse("At least 4 weeks since prior radiotherapy").rule
+    assert isinstance(since, Not) and isinstance(since.item, Procedure) and since.item.window == "P4W"
+
+
+def test_medications_current_use_and_refused_past_use() -> None:
+    med = only(parse("Current use of systemic corticosteroids", "exclusion"), Medication)[0]
+    assert med.valueset == "systemic_corticosteroid"
+    past = parse("Prior treatment with topotecan or gemcitabine.", "exclusion")
+    assert not only(past, Medication) and only(past, ManualReview)
+
+
+def test_pregnancy_breastfeeding_and_contraception() -> None:
+    preg = parse("Pregnant or lactating.", "exclusion")
+    assert {c.valueset for c in only(preg, Condition)} == {"pregnancy", "lactation"}
+    test = parse("Female patients must have a negative serum pregnancy test at screening.")
+    assert measurement(test, "hcg").expect == "negative" and test.applies_when is not None
+    contra = parse("Patients with reproductive capability must agree to practice adequate contraception methods.")
+    assert isinstance(contra.rule, Attestation) and contra.rule.who == "patient"
+
+
+def test_consent_and_investigator_judgement() -> None:
+    assert parse("Patient must give written informed consent before participating in any study-specific procedure.").rule.kind == "consent"  # type: ignore[union-attr]
+    judged = parse("Any condition or circumstance that, in the opinion of the investigator, would compromise the subject's safety", "exclusion")
+    assert isinstance(judged.rule, Attestation)
+
+
+def test_compound_items_are_split_into_parts() -> None:
+    c = parse("ECOG score ≤ 2 and expected survival period is not less than 3 months;")
+    assert len(c.parts) == 2
+    assert measurement(c, "ecog").value == 2
+    assert isinstance(c.parts[1].rule, Attestation)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Measurable disease",
+        "Use of an investigational agent within 30 days.",
+        "Concurrent severe medical problems unrelated to the malignancy which would limit full compliance with the study.",
+    ],
+)
+def test_what_is_not_understood_stays_for_manual_review(text: str) -> None:
+    c = parse(text, "exclusion")
+    kinds = {n.kind for n in nodes(c)}
+    assert kinds & {"manual_review", "attestation"}
+    assert not kinds & {"condition", "measurement", "medication", "procedure"}
