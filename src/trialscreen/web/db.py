@@ -73,6 +73,11 @@ def fingerprint(trial: str, name: str, email: str | None, phone: str | None) -> 
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -135,7 +140,7 @@ class Store:
             existing = self._by_fingerprint(trial, key)
             if existing is None:  # pragma: no cover - the unique key says it exists
                 raise
-            return Stored(existing.id, trial, existing.created_at, duplicate=True)
+            return Stored(existing.id, trial, as_utc(existing.created_at), duplicate=True)
         return Stored(row.id, trial, row.created_at, duplicate=False)
 
     def _by_fingerprint(self, trial: str, key: str) -> Application | None:

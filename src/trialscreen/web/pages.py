@@ -19,6 +19,7 @@ from trialscreen.questionnaire.answers import AnswerError
 from trialscreen.questionnaire.outcome import HEADLINES
 from trialscreen.web import present, services
 from trialscreen.web.catalog import STATUSES
+from trialscreen.web.db import as_utc
 from trialscreen.web.catalog import Query as SearchQuery
 from trialscreen.web.schemas import ApplicationIn
 from trialscreen.web.security import CSRF_FIELD, client_key, csrf_ok, csrf_token_for, set_csrf_cookie
@@ -268,7 +269,7 @@ def applied_page(request: Request, nct_id: str, application_id: str) -> HTMLResp
         {
             "t": present.summary(entry),
             "reference": row.id,
-            "created": row.created_at,
+            "created": as_utc(row.created_at),
             "duplicate": request.query_params.get("duplicate") == "1",
             "count": services.store(request).count(entry.nct_id),
         },
