@@ -61,10 +61,9 @@ class FhirWriter:
         self.dir = out / "fhir"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ctx = ctx
-        self.files: dict[str, IO[bytes]] = {
-            t: open(self.dir / f"{t}.ndjson", "wb")
-            for t in RESOURCE_TYPES  # noqa: SIM115
-        }
+        self.files: dict[str, IO[bytes]] = {}
+        for t in RESOURCE_TYPES:
+            self.files[t] = open(self.dir / f"{t}.ndjson", "wb")  # noqa: SIM115 (closed in close())
         cat = ctx.cat
         self.cond_code = [fb.concept(SYSTEMS[e.system], e.code, e.display, e.text) for e in ctx.conditions]
         self.analyte_code = [[fb.concept(fb.LOINC, c) for c in a.codes] for a in cat.analytes]

@@ -40,8 +40,7 @@ def generate(
 ) -> Summary:
     """Write ``persons`` synthetic persons (ids 1..persons) under ``out``.
 
-    The same (persons, seed, as_of, formats) always gives byte-identical files; person k's
-    facts do not depend on how many persons follow. ``out/omop/*.parquet`` holds OMOP CDM
+    The same (persons, seed, as_of, formats) always gives byte-identical files. ``out/omop/*.parquet`` holds OMOP CDM
     v5.4 tables with their vocabulary subset; ``out/fhir/*.ndjson`` the same persons as
     FHIR R4 bulk data. Memory stays bounded by one chunk.
     """

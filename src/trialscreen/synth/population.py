@@ -33,6 +33,11 @@ CONSENT_FORM = ("research", "privacy+research-category", "treatment")
 QR_STATUS = ("completed", "in-progress", "amended", "entered-in-error")
 EFFECTIVE = ("dateTime", "period", "issued")
 
+SHOWCASE_MIN = 2000
+"""A chunk of at least this many persons holds every catalogue entry (diagnosis, procedure,
+medicine, vaccine, allergen, AML phase) at least once, whatever its prevalence, so every
+code the seed trial reads occurs in any population of a few thousand persons."""
+
 # value kinds of a result row
 V_NONE, V_QUANTITY, V_INTEGER, V_CODE, V_STRING, V_INTERP = range(6)
 # polarity of a qualitative row
@@ -175,7 +180,7 @@ def value_strings(cat: Catalogue) -> tuple[str, ...]:
 
 def _choice(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
     """Categorical draws by cumulative weights (fast, vectorised)."""
-    cdf = np.cumsum(weights)
+    cdf = np.cumsum(weights) / np.sum(weights)
     cdf[-1] = 1.0
     return np.searchsorted(cdf, rng.random(size), side="right").astype(np.int16)
 
@@ -209,8 +214,28 @@ def _bernoulli_pairs(
     if mask is not None:
         p = p * mask
     hit = rng.random(p.shape) < p
+    if len(cohort) >= SHOWCASE_MIN:
+        for k in np.nonzero(~hit.any(axis=0) & (p > 0).any(axis=0))[0]:
+            candidates = np.nonzero(p[:, k] > 0)[0]
+            hit[candidates[rng.integers(len(candidates))], k] = True
     person, entry = np.nonzero(hit)
     return person.astype(np.int64), entry.astype(np.int32)
+
+
+def _ensure_each(rng: np.random.Generator, picks: np.ndarray, options: int, persons: int) -> None:
+    """In a chunk of SHOWCASE_MIN persons or more, make every option occur at least once,
+    overwriting picks of options that occur more than once."""
+    if persons < SHOWCASE_MIN:
+        return
+    counts = np.bincount(picks, minlength=options)
+    for k in np.nonzero(counts == 0)[0]:
+        spare = np.nonzero(counts[picks] > 1)[0]
+        if len(spare) == 0:
+            return
+        at = spare[rng.integers(len(spare))]
+        counts[picks[at]] -= 1
+        picks[at] = k
+        counts[k] += 1
 
 
 def _persons(rng: np.random.Generator, first_id: int, n: int, cat: Catalogue, as_of: date) -> Persons:
@@ -265,6 +290,7 @@ def _conditions(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Condit
     person, entry = _bernoulli_pairs(rng, probs, ps.cohort, mask)
     aml_people = np.nonzero(ps.cohort == 1)[0].astype(np.int64)
     phase = _choice(rng, cat.aml_phase_weights, len(aml_people)).astype(np.int32)
+    _ensure_each(rng, phase, len(cat.aml_phases), len(ps.person_id))
     person = np.concatenate([person, aml_people])
     entry = np.concatenate([entry, len(entries) + phase])
     order = np.argsort(person, kind="stable")
@@ -556,9 +582,9 @@ def _vaccinations(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Vacc
     count = rng.poisson(np.where(ps.cohort == 1, 2.0, 1.5))
     person = np.repeat(np.arange(len(count), dtype=np.int64), count)
     m = len(person)
-    entry = _choice(rng, np.array([v.weight for v in cat.vaccines]) / sum(v.weight for v in cat.vaccines), m).astype(
-        np.int32
-    )
+    weights = np.array([v.weight for v in cat.vaccines])
+    entry = _choice(rng, weights / weights.sum(), m).astype(np.int32)
+    _ensure_each(rng, entry, len(cat.vaccines), len(ps.person_id))
     day = _offsets(rng, m, 0.12, 40, cat.history_days, cat.future_fraction)
     status = _choice(rng, np.array([0.95, 0.04, 0.01]), m).astype(np.int8)
     return Vaccinations(person, entry, day, status)
