@@ -9,6 +9,7 @@ from trialscreen.evaluate.context import Context
 from trialscreen.evaluate.measurements import AnalyteReader
 from trialscreen.evaluate.outcome import FALSE, OP_WORDS, TRUE, UNKNOWN, Outcome, comparison, fmt
 from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.fhir.facts import ObservationFact
 from trialscreen.knowledge import Knowledge
 from trialscreen.report.model import Evidence
 
@@ -19,41 +20,62 @@ def cockcroft_gault(age: int, kg: float, creatinine_mg_dl: float, male: bool) ->
     return clearance if male else clearance * 0.85
 
 
-def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context], tuple[float | None, list[Evidence], str, list[str]]]:
+Pick = Callable[[list[float]], float]
+"""From values that tie, the least favourable for the criterion (min or max)."""
+
+
+def _latest_tied(reader: AnalyteReader, ctx: Context, readable_only: bool) -> list[tuple[ObservationFact, float]]:
+    """Readable values of the latest result and of any result at exactly the same time.
+
+    With `readable_only` the latest *readable* result is taken (measured clearance, as the
+    spec says); otherwise an unreadable latest result hides older ones (an empty list).
+    """
+    results = reader.results(ctx, reader.lookback)
+    read = [(obs, reader.read(obs).number) for obs in results]
+    if readable_only:
+        read = [(obs, n) for obs, n in read if n is not None]
+    if not read:
+        return []
+    newest = read[0][0].instant
+    return [(obs, n) for obs, n in read if obs.instant == newest and n is not None]
+
+
+def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], tuple[float | None, list[Evidence], str, list[str]]]:
     measured = AnalyteReader(knowledge.analyte("creatinine_clearance"), knowledge, unit)
     creatinine = AnalyteReader(knowledge.analyte("creatinine"), knowledge, "mg/dL")
     weight = AnalyteReader(knowledge.analyte("weight"), knowledge, "kg")
 
-    def compute(ctx: Context) -> tuple[float | None, list[Evidence], str, list[str]]:
-        for obs in measured.results(ctx, measured.lookback):
-            reading = measured.read(obs)
-            if reading.number is not None:
-                ev = Evidence(obs.ref, "creatinine clearance (measured)", round(reading.number, 3), unit, obs.when.isoformat() if obs.when else None)
-                return reading.number, [ev], f"measured creatinine clearance {fmt(reading.number)} {unit} on {obs.when}", []
+    def compute(ctx: Context, pick: Pick) -> tuple[float | None, list[Evidence], str, list[str]]:
+        tied = _latest_tied(measured, ctx, readable_only=True)
+        if tied:
+            chosen = pick([n for _, n in tied])
+            obs = next(o for o, n in tied if n == chosen)
+            ev = Evidence(obs.ref, "creatinine clearance (measured)", round(chosen, 3), unit, obs.when.isoformat() if obs.when else None)
+            return chosen, [ev], f"measured creatinine clearance {fmt(chosen)} {unit} on {obs.when}", []
         missing: list[str] = []
-        evidence: list[Evidence] = []
-        crea = creatinine.results(ctx, creatinine.lookback)
-        scr = creatinine.read(crea[0]) if crea else None
-        if scr is None or scr.number is None or scr.number <= 0:
+        crea = [(o, n) for o, n in _latest_tied(creatinine, ctx, readable_only=False) if n > 0]
+        if not crea:
             missing.append("a readable creatinine result within 28 days")
-        else:
-            evidence.append(Evidence(crea[0].ref, "creatinine", round(scr.number, 4), "mg/dL", crea[0].when.isoformat() if crea[0].when else None))
-        wts = [(o, weight.read(o)) for o in weight.results(ctx, weight.lookback)]
-        wt = wts[0][1] if wts else None
-        if wt is None or wt.number is None:
+        wts = _latest_tied(weight, ctx, readable_only=False)
+        if not wts:
             missing.append("body weight within 90 days")
-        else:
-            evidence.append(Evidence(wts[0][0].ref, "body weight", round(wt.number, 3), "kg", wts[0][0].when.isoformat() if wts[0][0].when else None))
         age = ctx.age
         if age is None:
             missing.append("birth date")
         if missing:
-            return None, evidence, "no measured creatinine clearance, and Cockcroft–Gault lacks " + ", ".join(missing), missing
-        assert scr is not None and scr.number is not None and wt is not None and wt.number is not None and age is not None
+            return None, [], "no measured creatinine clearance, and Cockcroft–Gault lacks " + ", ".join(missing), missing
+        assert age is not None
         male = ctx.facts.gender == "male"
-        value = cockcroft_gault(age, wt.number, scr.number, male)
-        evidence.append(Evidence(f"Patient/{ctx.facts.patient_id}", "age and sex for Cockcroft–Gault", age, "years", note=ctx.facts.gender or "sex not recorded"))
-        how = f"Cockcroft–Gault clearance {fmt(value)} {unit} (age {age}, {fmt(wt.number)} kg, creatinine {fmt(scr.number)} mg/dL{'' if male else ', × 0.85'})"
+        # On a tie of creatinine or weight results, the least favourable combination counts.
+        options = [(cockcroft_gault(age, kg, scr, male), (c, scr), (w, kg)) for c, scr in crea for w, kg in wts]
+        value = pick([v for v, _, _ in options])
+        (c_obs, scr), (w_obs, kg) = next((c, w) for v, c, w in options if v == value)
+        evidence = [
+            Evidence(c_obs.ref, "creatinine", round(scr, 4), "mg/dL", c_obs.when.isoformat() if c_obs.when else None),
+            Evidence(w_obs.ref, "body weight", round(kg, 3), "kg", w_obs.when.isoformat() if w_obs.when else None),
+            Evidence(f"Patient/{ctx.facts.patient_id}", "age and sex for Cockcroft–Gault", age, "years", note=ctx.facts.gender or "sex not recorded"),
+        ]
+        how = f"Cockcroft–Gault clearance {fmt(value)} {unit} (age {age}, {fmt(kg)} kg, creatinine {fmt(scr)} mg/dL{'' if male else ', × 0.85'})"
         return value, evidence, how, []
 
     return compute
@@ -67,9 +89,12 @@ def _derived(node: Derived, polarity: str, c: Compiler) -> Check:
     compute = DERIVED[node.quantity](c.knowledge, node.unit)
     threshold = f"{OP_WORDS[node.op]} {fmt(node.value)} {node.unit}"
     op, limit = node.op, node.value
+    # Least favourable of tied values: for an inclusion "≥ 60" the lowest, and so on.
+    higher_is_true = op in (">=", ">")
+    pick: Pick = min if higher_is_true == (polarity == "inclusion") else max
 
     def run(ctx: Context) -> Outcome:
-        value, evidence, how, missing = compute(ctx)
+        value, evidence, how, missing = compute(ctx, pick)
         if value is None:
             return Outcome(UNKNOWN, how, evidence, missing=missing)
         for ev in evidence[:1]:
