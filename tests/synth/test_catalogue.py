@@ -34,8 +34,10 @@ def test_analyte_codes_are_the_knowledge_codes() -> None:
 
 def test_probabilities_are_probabilities() -> None:
     cat = catalogue()
-    for e in (*cat.conditions, *cat.procedures, *cat.medicines, *cat.allergens):
-        assert ((e.p >= 0) & (e.p <= 1)).all()
+    pairs = [e.p for e in cat.conditions] + [e.p for e in cat.procedures]
+    pairs += [e.p for e in cat.medicines] + [e.p for e in cat.allergens]
+    for p in pairs:
+        assert ((p >= 0) & (p <= 1)).all()
     for a in cat.analytes:
         assert ((a.p_draw >= 0) & (a.p_draw <= 1)).all(), a.name
     assert 0.05 <= cat.aml_fraction <= 0.10
