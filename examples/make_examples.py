@@ -1,7 +1,8 @@
 """Write the example patients for NCT06125652 as FHIR R4 Bundles, with their expected verdicts.
 
 Run from the repository root: ``.venv/bin/python examples/make_examples.py``. It rewrites
-``examples/patients/*.json``, ``expected.json`` and the table in ``README.md``. Every date is
+``examples/patients/*.json``, ``examples/expected-verdicts.json`` and the table in
+``examples/patients/README.md``. Every date is
 relative to the fixed as-of date 2026-11-25, so screen them with ``--as-of 2026-11-25``.
 The expected verdicts are reasoned from ``seed-trial-semantics.md``; each case says why.
 """
@@ -19,6 +20,7 @@ from trialscreen.fhir.builder import PatientBuilder
 
 AS_OF = date(2026, 11, 25)
 OUT = Path(__file__).resolve().parent / "patients"
+EXPECTED = Path(__file__).resolve().parent / "expected-verdicts.json"
 SURGICAL = "387713003"
 PROPHYLAXIS = "169443000"
 NEGATIVE = "260385009"
@@ -102,13 +104,9 @@ def well_patient(
     p.condition("G43.909", onset="2012-06-11")  # migraine: G43 is outside the CNS value set
     add_labs(p, labs if labs is not None else Labs())
     p.procedure(fb.CPT, "38221", ago(12), category=SURGICAL, display="Bone marrow biopsy")
-    p.medication_request(
-        "519", text="allopurinol 300 MG Oral Tablet", route=ORAL, authored=ago(30), end=ago(-60)
-    )
+    p.medication_request("519", text="allopurinol 300 MG Oral Tablet", route=ORAL, authored=ago(30), end=ago(-60))
     p.immunization("141", ago(20))  # inactivated influenza: not a live vaccine
-    p.allergy(
-        "91936005", text="penicillin", criticality="low", severity="mild", recorded="2001-04-01"
-    )
+    p.allergy("91936005", text="penicillin", criticality="low", severity="mild", recorded="2001-04-01")
     if consent:
         p.consent(ago(10), category=(fb.V3_ACT_CODE, "RESEARCH"))
     answers = {"inc-4": True, "inc-5.survival": True, "exc-16": False}
@@ -186,9 +184,7 @@ def live_vaccine(pid: str) -> PatientBuilder:
 
 def recent_mi(pid: str) -> PatientBuilder:
     p = well_patient(pid, born(63), "male")
-    p.condition(
-        "I21.4", onset=date(2026, 6, 25), clinical_status="resolved", abatement=date(2026, 7, 20)
-    )
+    p.condition("I21.4", onset=date(2026, 6, 25), clinical_status="resolved", abatement=date(2026, 7, 20))
     p.procedure(fb.SNOMED, "36969009", date(2025, 2, 3), display="Coronary stent placement")
     return p
 
@@ -249,9 +245,7 @@ def prophylaxis_and_topical(pid: str) -> PatientBuilder:
         authored=ago(20),
         reason=PROPHYLAXIS,
     )
-    p.medication_statement(
-        "5492", text="hydrocortisone 1 % Topical Cream", route=TOPICAL, start=ago(30)
-    )
+    p.medication_statement("5492", text="hydrocortisone 1 % Topical Cream", route=TOPICAL, start=ago(30))
     p.medication_request(
         "42316",
         text="tacrolimus 1 MG Oral Capsule",
@@ -298,8 +292,7 @@ CASES: list[Case] = [
         "Acute promyelocytic leukemia in remission (C92.41) instead of relapsed AML.",
         "ineligible",
         None,
-        "exc-1 fails (C92.4, any status); inc-3 fails "
-        "too because APL is not AML here, so there is no AML condition.",
+        "exc-1 fails (C92.4, any status); inc-3 fails too because APL is not AML here, so there is no AML condition.",
         {"exc-1": "fail", "inc-3": "fail"},
         apl,
     ),
@@ -329,8 +322,7 @@ CASES: list[Case] = [
     ),
     Case(
         "06-childbearing-negative-hcg",
-        "Woman of 32 with a negative urine hCG (2106-3, "
-        "SNOMED Negative) 2 days ago and the contraception attestation.",
+        "Woman of 32 with a negative urine hCG (2106-3, SNOMED Negative) 2 days ago and the contraception attestation.",
         "eligible",
         None,
         "Of childbearing potential (female, < 55, no hysterectomy/menopause): the hCG within "
@@ -393,8 +385,7 @@ CASES: list[Case] = [
     ),
     Case(
         "12-refractory-attested",
-        "AML not in remission (C92.00, active) with no relapse "
-        "coding; attestation inc-3 true (refractory).",
+        "AML not in remission (C92.00, active) with no relapse coding; attestation inc-3 true (refractory).",
         "eligible",
         None,
         "C92.00 is neither relapsed nor in remission, so the record leaves inc-3 unknown; "
@@ -450,25 +441,25 @@ CASES: list[Case] = [
 def readme_table() -> str:
     rows = ["| file | what it shows | verdict | eligible_from | why |", "|---|---|---|---|---|"]
     for c in CASES:
-        rows.append(
-            f"| `{c.name}.json` | {c.shows} | **{c.verdict}** | {c.eligible_from or '-'} "
-            f"| {c.why} |"
-        )
+        rows.append(f"| `{c.name}.json` | {c.shows} | **{c.verdict}** | {c.eligible_from or '-'} | {c.why} |")
     return "\n".join(rows)
 
 
 README_HEAD = """# Example patients for NCT06125652
 
 FHIR R4 Bundles (type collection), one per file, written by `examples/make_examples.py`
-(`.venv/bin/python examples/make_examples.py` rewrites them, `expected.json` and this file).
+(`.venv/bin/python examples/make_examples.py` rewrites them, `../expected-verdicts.json`
+and this file).
 Every date is relative to the fixed **as-of date 2026-11-25**: screen them with
 `--as-of 2026-11-25`, e.g.
 
-    trialscreen screen examples/patients/01-eligible-relapsed-aml.json --as-of 2026-11-25
+    trialscreen screen --trial NCT06125652 --as-of 2026-11-25 examples/patients/
+    trialscreen screen -t NCT06125652 --as-of 2026-11-25 examples/patients/07-lapsing-auto-sct.json
 
 The verdicts below are reasoned from `seed-trial-semantics.md` (the project's contract); the
-screening of each file must give them. `expected.json` holds the same in machine form,
-with the status of the criteria each case is about.
+screening of each file must give them (the evaluator was checked against them).
+`../expected-verdicts.json` holds the same in machine form, with the status of the
+criteria each case is about.
 
 Unless a case says otherwise, every patient has: an AML diagnosis C92.02 (40 days ago; an
 earlier C92.00 resolved), AST, ALT, bilirubin, creatinine (ULN from the result's reference
@@ -492,7 +483,7 @@ def main() -> None:
             "eligible_from": case.eligible_from,
             "criteria": case.statuses,
         }
-    (OUT / "expected.json").write_text(json.dumps(expected, indent=2) + "\n")
+    EXPECTED.write_text(json.dumps(expected, indent=2) + "\n")
     (OUT / "README.md").write_text(README_HEAD + readme_table() + "\n")
     print(f"wrote {len(CASES)} example patients to {OUT}")
 

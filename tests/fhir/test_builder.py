@@ -24,9 +24,7 @@ def rich_patient() -> PatientBuilder:
     p.condition("B18.2", onset="2020-01-01", clinical_status="resolved", abatement="2021-01-01")
     p.condition("C92.0", system=b.ICD10, onset="2025-01-01", verification="refuted", text="AML")
     p.observation("1920-8", value=35.0, unit="U/L", when="2026-11-20", ref_high=40)
-    p.observation(
-        "2160-0", value=120.0, unit="umol/L", when=datetime(2026, 11, 20, 8, 30), ref_high=110
-    )
+    p.observation("2160-0", value=120.0, unit="umol/L", when=datetime(2026, 11, 20, 8, 30), ref_high=110)
     p.observation("718-7", value=9.1, unit="g/dL", when="2026-11-20", period=True)
     p.observation(
         "59408-5",
@@ -99,9 +97,7 @@ def test_ids_are_deterministic_and_unique() -> None:
 
 def test_quantities_use_ucum_and_reference_range_carries_unit() -> None:
     creat = next(
-        r
-        for r in rich_patient().resources()
-        if r.get("code", {}).get("coding", [{}])[0].get("code") == "2160-0"
+        r for r in rich_patient().resources() if r.get("code", {}).get("coding", [{}])[0].get("code") == "2160-0"
     )
     assert creat["valueQuantity"] == {
         "value": 120.0,
@@ -173,7 +169,7 @@ def _load_examples() -> ModuleType:
 
 def test_committed_examples_are_current_and_valid() -> None:
     examples = _load_examples()
-    expected = json.loads((examples.OUT / "expected.json").read_text())
+    expected = json.loads(examples.EXPECTED.read_text())
     assert len(examples.CASES) >= 10
     for case in examples.CASES:
         bundle = case.build(case.name).bundle()
