@@ -180,3 +180,31 @@ def test_committed_examples_are_current_and_valid() -> None:
         assert case.verdict in {"eligible", "ineligible", "needs_review"}
         # an eligible_from only makes sense on a patient held back by a failure
         assert case.eligible_from is None or case.verdict == "ineligible"
+
+
+def test_examples_screen_as_the_spec_says() -> None:
+    """The evaluator gives each example the verdict, eligible_from and statuses reasoned
+    from the spec (examples/expected-verdicts.json)."""
+    from trialscreen.criteria.builtin import builtin_criteria
+    from trialscreen.evaluate import Screener
+    from trialscreen.fhir.read import read_bundle
+
+    examples = _load_examples()
+    criteria = builtin_criteria("NCT06125652")
+    assert criteria is not None
+    screener = Screener(criteria)
+    expected = json.loads(examples.EXPECTED.read_text())
+    for name, want in expected.items():
+        (record,) = read_bundle(examples.OUT / name)
+        report = screener.screen(record, date.fromisoformat(want["as_of"]))
+        statuses = {}
+        stack = list(report.criteria)
+        while stack:
+            c = stack.pop()
+            statuses[c.id] = c.status
+            stack.extend(c.parts)
+        assert report.verdict == want["verdict"], name
+        got_from = report.eligible_from.isoformat() if report.eligible_from else None
+        assert got_from == want["eligible_from"], name
+        for cid, status in want["criteria"].items():
+            assert statuses[cid] == status, f"{name}: {cid}"
