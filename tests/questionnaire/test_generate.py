@@ -3,7 +3,7 @@ logic that hides only what can no longer change the result."""
 
 from __future__ import annotations
 
-from trialscreen.criteria import CriteriaSet, Criterion
+from trialscreen.criteria import CriteriaSet
 from trialscreen.criteria.nodes import Attestation, Consent, ManualReview
 from trialscreen.questionnaire import Questionnaire, build_questionnaire
 from trialscreen.questionnaire.answers import enabled, parse_answers
@@ -32,6 +32,12 @@ def test_questions_are_unique_and_depend_only_on_earlier_ones(seed_q: Questionna
     for i, question in enumerate(seed_q.questions):
         for cond in question.enable.conditions:
             assert cond.question in links[:i], (question.link_id, cond.question)
+
+
+def test_sections_keep_the_asking_order(seed_q: Questionnaire) -> None:
+    """The page shows sections in order; a question must not come before what it depends on."""
+    in_sections = [x.link_id for _, qs in seed_q.sections() for x in qs]
+    assert in_sections == [x.link_id for x in seed_q.questions]
 
 
 def test_every_choice_offers_i_dont_know(seed_q: Questionnaire) -> None:

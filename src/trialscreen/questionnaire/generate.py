@@ -481,6 +481,7 @@ def _ordered(questions: list[Question]) -> list[Question]:
             deps = {c.question for c in q.enable.conditions}
             later = [j for j, other in enumerate(ordered) if other.link_id in deps and j > i]
             if later:
+                q.section = ordered[max(later)].section  # shown beside what it depends on
                 ordered.insert(max(later), ordered.pop(i))
                 moved = True
                 break

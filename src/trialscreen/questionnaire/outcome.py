@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from trialscreen.criteria import CriteriaSet
+from trialscreen.criteria import Attestation, Consent, CriteriaSet
 from trialscreen.evaluate import Screener
 from trialscreen.fhir import PatientRecord
 from trialscreen.knowledge import Knowledge
@@ -105,6 +105,16 @@ def _both(
     return "unknown", f"depends on what you did not know: {said}"
 
 
+def _site_reason(criteria: CriteriaSet, cid: str) -> str:
+    """Plain words for a criterion only the site decides, by what its rule asks for."""
+    rule = criteria.by_id()[cid].rule
+    if isinstance(rule, Consent):
+        return "You sign the consent form with the trial site, after talking it through."
+    if isinstance(rule, Attestation):
+        return "The trial doctors judge this when they see you."
+    return "The trial site checks this with you."
+
+
 def assess(
     criteria: CriteriaSet,
     questionnaire: Questionnaire,
@@ -157,7 +167,7 @@ def assess(
         elif status == "pass":
             passed.append(item)
         elif cid in site:
-            site_items.append(item)
+            site_items.append(Item(cid, a.kind, a.text, status, _site_reason(criteria, cid)))
         else:
             to_check.append(item)
     result: Result = "not_qualify" if failed else "site_check" if to_check else "may_qualify"

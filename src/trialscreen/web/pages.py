@@ -19,8 +19,8 @@ from trialscreen.questionnaire.answers import AnswerError
 from trialscreen.questionnaire.outcome import HEADLINES
 from trialscreen.web import present, services
 from trialscreen.web.catalog import STATUSES
-from trialscreen.web.db import as_utc
 from trialscreen.web.catalog import Query as SearchQuery
+from trialscreen.web.db import as_utc
 from trialscreen.web.schemas import ApplicationIn
 from trialscreen.web.security import CSRF_FIELD, client_key, csrf_ok, csrf_token_for, set_csrf_cookie
 
