@@ -60,11 +60,23 @@ def distinct_units(con: ibis.BaseBackend, rows: ir.Table) -> list[tuple[int, str
 
 
 def analyte_factors(analyte: Analyte, units: Iterable[tuple[int, str, str | None]]) -> list[UnitFactor]:
-    """Factor of each unit to the analyte's compared unit (None: does not convert)."""
+    """Factor of each unit to the analyte's compared unit (None: does not convert).
+
+    The UCUM concept's code is tried first, then the source text: OMOP's UCUM vocabulary
+    spells international units `[iU]`, where records and the knowledge write `[IU]`.
+    """
     out = []
     for concept_id, source, code in units:
-        unit = unit_of(code, source)
-        out.append(UnitFactor(concept_id, source, unit, converter(analyte, unit) if unit else None))
+        factor: float | None = None
+        unit: str | None = None
+        for candidate in (code, source):
+            if candidate and candidate.strip():
+                unit = unit or candidate.strip()
+                factor = converter(analyte, candidate.strip())
+                if factor is not None:
+                    unit = candidate.strip()
+                    break
+        out.append(UnitFactor(concept_id, source, unit, factor))
     return out
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
-from trialscreen.criteria import CriteriaSet, Criterion, load
+from trialscreen.criteria import CriteriaSet, load
 from trialscreen.knowledge import Knowledge, knowledge
 from trialscreen.omop.compiler.cdm import Cdm, CdmError
 from trialscreen.omop.compiler.status import (
@@ -85,38 +85,40 @@ def compile_screen(
         when = compiler.visit(criterion.applies_when, True) if criterion.applies_when is not None else None
         plans[criterion.id] = (rule, when)
 
+    # Stage 1: every criterion with a rule, from the leaf columns (and each windowed expiry).
     wide: Wide = compiler.wide()
-
-    statuses: dict[str, ir.StringValue] = {}
-
-    def status_expr(criterion: Criterion) -> ir.StringValue:
-        if criterion.id not in statuses:
-            rule, when = plans[criterion.id]
-            if rule is None:
-                status = compound([status_expr(part) for part in criterion.parts])
-            else:
-                status = status_of(rule.truth(wide), criterion.kind)
-            statuses[criterion.id] = applies(status, when.truth(wide) if when is not None else None)
-        return statuses[criterion.id]
-
-    selected: dict[str, ir.Value] = {"person_id": wide.person_id}
-    columns = [criterion.id for criterion in criteria.walk()]
+    first: dict[str, ir.Value] = {"person_id": wide.person_id}
+    expiry_columns: dict[str, str] = {}
     for criterion in criteria.walk():
-        selected[criterion.id] = status_expr(criterion)
-    eligible_columns: list[str] = []
-    top_status: list[ir.StringValue] = []
-    top_eligible: list[ir.DateValue | None] = []
-    for criterion in criteria.criteria:
-        status = statuses[criterion.id]
-        rule = plans[criterion.id][0]
-        day: ir.DateValue | None = None
-        if has_eligible_from(criterion, criteria) and rule is not None and rule.expiry is not None:
-            day = criterion_eligible_from(status, rule.expiry(wide))
-            name = eligible_from_column(criterion.id)
-            eligible_columns.append(name)
-            selected[name] = day
-        top_status.append(status)
-        top_eligible.append(day)
-    selected["verdict"] = verdict(top_status)
-    selected[ELIGIBLE_FROM] = patient_eligible_from(top_status, top_eligible)
-    return CompiledScreen(wide.select(**selected), tuple(columns), tuple(eligible_columns), list(vocab.missing))
+        rule, when = plans[criterion.id]
+        if rule is None:
+            continue
+        status = status_of(rule.truth(wide), criterion.kind)
+        first[criterion.id] = applies(status, when.truth(wide) if when is not None else None)
+        if has_eligible_from(criterion, criteria) and rule.expiry is not None:
+            expiry_columns[criterion.id] = f"_expiry:{criterion.id}"
+            first[expiry_columns[criterion.id]] = rule.expiry(wide)
+    staged = wide.select(**first)
+
+    # Stage 2: compound criteria from their parts' columns, innermost first.
+    compounds = [c for c in criteria.walk() if c.parts]
+    for criterion in sorted(compounds, key=lambda c: -c.id.count(".")):
+        status = compound([staged[part.id] for part in criterion.parts])
+        _, when = plans[criterion.id]
+        staged = staged.mutate(**{criterion.id: applies(status, when.truth(wide) if when is not None else None)})
+
+    # Stage 3: eligible_from per criterion, then the patient's verdict and eligible_from.
+    eligible = {
+        cid: criterion_eligible_from(staged[cid], staged[column]) for cid, column in expiry_columns.items()
+    }
+    staged = staged.mutate(**{eligible_from_column(cid): day for cid, day in eligible.items()})
+    top = [c.id for c in criteria.criteria]
+    top_eligible = [staged[eligible_from_column(cid)] if cid in eligible else None for cid in top]
+    staged = staged.mutate(
+        verdict=verdict([staged[cid] for cid in top]),
+        **{ELIGIBLE_FROM: patient_eligible_from([staged[cid] for cid in top], top_eligible)},
+    )
+    columns = [criterion.id for criterion in criteria.walk()]
+    eligible_columns = [eligible_from_column(c.id) for c in criteria.criteria if c.id in eligible]
+    table = staged.select("person_id", *columns, *eligible_columns, "verdict", ELIGIBLE_FROM)
+    return CompiledScreen(table, tuple(columns), tuple(eligible_columns), list(vocab.missing))

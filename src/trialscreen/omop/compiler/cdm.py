@@ -75,7 +75,13 @@ class Cdm:
         """person_id, gender (FHIR words, NULL when not recorded), age in completed years."""
         p = self.need("person", "person_id", "gender_concept_id", "year_of_birth")
         gid = p.gender_concept_id.cast("int64")
-        gender = ibis.cases(*[(gid == k, ibis.literal(v)) for k, v in GENDERS.items()], else_=ibis.null("string"))
+        # No standard concept (0): the source value when it is a FHIR gender word (other, unknown).
+        words = self.column("person", "gender_source_value", "string").strip().lower()
+        gender = ibis.cases(
+            *[(gid == k, ibis.literal(v)) for k, v in GENDERS.items()],
+            (words.isin(sorted(set(GENDERS.values()))).fill_null(False), words),
+            else_=ibis.null("string"),
+        )
         bdt = self.column("person", "birth_datetime", "timestamp")
         month = self.column("person", "month_of_birth", "int64")
         day = self.column("person", "day_of_birth", "int64")
@@ -143,14 +149,15 @@ class Cdm:
             day=t.observation_date.cast("date"),
         )
 
-    def measurements(self) -> ir.Table:
-        t = self.need("measurement", "person_id", "measurement_concept_id", "measurement_date")
-        day = t.measurement_date.cast("date")
+    def results(self) -> ir.Table:
+        """Results from `measurement` and `observation` (LOINC surveys such as NYHA live there)."""
+        m = self.need("measurement", "person_id", "measurement_concept_id", "measurement_date")
+        day = m.measurement_date.cast("date")
         stamp = self.column("measurement", "measurement_datetime", "timestamp")
-        rows = t.select(
-            person_id=t.person_id.cast("int64"),
+        measured = m.select(
+            person_id=m.person_id.cast("int64"),
             measurement_id=self.column("measurement", "measurement_id", "int64"),
-            concept_id=t.measurement_concept_id.cast("int64").fill_null(0),
+            concept_id=m.measurement_concept_id.cast("int64").fill_null(0),
             source_id=self.column("measurement", "measurement_source_concept_id", "int64").fill_null(0),
             day=day,
             ts=stamp.fill_null(day.cast("timestamp")),
@@ -162,4 +169,25 @@ class Cdm:
             range_high=self.column("measurement", "range_high", "float64"),
             event_id=self.column("measurement", "measurement_event_id", "int64"),
         )
+        o = self.need("observation", "person_id", "observation_concept_id", "observation_date")
+        o_day = o.observation_date.cast("date")
+        o_stamp = self.column("observation", "observation_datetime", "timestamp")
+        observed = o.select(
+            person_id=o.person_id.cast("int64"),
+            measurement_id=self.column("observation", "observation_id", "int64"),
+            concept_id=o.observation_concept_id.cast("int64").fill_null(0),
+            source_id=self.column("observation", "observation_source_concept_id", "int64").fill_null(0),
+            day=o_day,
+            ts=o_stamp.fill_null(o_day.cast("timestamp")),
+            number=self.column("observation", "value_as_number", "float64"),
+            value_id=self.column("observation", "value_as_concept_id", "int64").fill_null(0),
+            value_text=self.column("observation", "value_as_string", "string").fill_null(
+                self.column("observation", "value_source_value", "string")
+            ),
+            unit_concept_id=self.column("observation", "unit_concept_id", "int64"),
+            unit_source_value=self.column("observation", "unit_source_value", "string"),
+            range_high=ibis.null("float64"),
+            event_id=ibis.null("int64"),
+        )
+        rows = measured.union(observed)
         return rows.filter(rows.day <= self.as_of)

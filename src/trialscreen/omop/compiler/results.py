@@ -51,17 +51,20 @@ class Results:
         return sorted(self.vocab.codings(sorted(codings, key=lambda c: (c.system, c.code)), "qualitative"))
 
     def _readings(self, analyte: Analyte) -> ir.Table:
-        m = self.cdm.measurements()
+        m = self.cdm.results()
         ids = self.ids(analyte)
         rows = m.filter(among(m.concept_id, ids) | among(m.source_id, ids))
         rows = self._set_aside(analyte, rows)
         text = rows.value_text.strip().lower()
+        flag = rows.value_text.strip().upper()
         q = self.kb.qualitative
         qual = ibis.cases(
             (among(rows.value_id, self._qual_ids(True)), ibis.literal("positive")),
             (among(rows.value_id, self._qual_ids(False)), ibis.literal("negative")),
             (text.isin(sorted(q.positive_strings)).fill_null(False), ibis.literal("positive")),
             (text.isin(sorted(q.negative_strings)).fill_null(False), ibis.literal("negative")),
+            (flag.isin(sorted(q.positive_interpretation)).fill_null(False), ibis.literal("positive")),
+            (flag.isin(sorted(q.negative_interpretation)).fill_null(False), ibis.literal("negative")),
             else_=ibis.null("string"),
         )
         uln: ir.FloatingValue = ibis.null("float64")
@@ -102,17 +105,19 @@ class Results:
         """Drop results taken on supplemental oxygen (a linked component above its limit)."""
         for rule in analyte.set_aside_when_component:
             ids = sorted(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
-            m = self.cdm.measurements()
+            m = self.cdm.results()
             comp = m.filter(among(m.concept_id, ids) | among(m.source_id, ids))
             value = comp.number
             if rule.unit:
                 value = value * factor_expr(comp, plain_factors(rule.unit, distinct_units(self.cdm.con, comp)))
-            flagged = comp.filter((value > rule.above).fill_null(False)).select(
-                c_person=comp.person_id, c_event=comp.event_id, c_ts=comp.ts
+            flagged = comp.filter((value > rule.above).fill_null(False))
+            by_event = flagged.filter(flagged.event_id.notnull()).select(
+                c_person=flagged.person_id, c_event=flagged.event_id
             )
-            linked = (flagged.c_person == rows.person_id) & (
-                (flagged.c_event == rows.measurement_id).fill_null(False)
-                | (flagged.c_event.isnull() & (flagged.c_ts == rows.ts))
+            by_time = flagged.filter(flagged.event_id.isnull()).select(c_person=flagged.person_id, c_ts=flagged.ts)
+            # Two equi-joins (an OR in one join predicate would defeat hash joins).
+            rows = rows.anti_join(
+                by_event, (by_event.c_person == rows.person_id) & (by_event.c_event == rows.measurement_id)
             )
-            rows = rows.anti_join(flagged, linked)
+            rows = rows.anti_join(by_time, (by_time.c_person == rows.person_id) & (by_time.c_ts == rows.ts))
         return rows

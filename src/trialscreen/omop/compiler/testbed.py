@@ -50,7 +50,9 @@ SCHEMAS: dict[str, dict[str, str]] = {
     },
     "observation": {
         "observation_id": "int64", "person_id": "int64", "observation_concept_id": "int64",
-        "observation_date": "date", "value_as_string": "string", "value_as_concept_id": "int64",
+        "observation_date": "date", "observation_datetime": "timestamp", "value_as_number": "float64",
+        "value_as_string": "string", "value_as_concept_id": "int64", "unit_concept_id": "int64",
+        "unit_source_value": "string", "value_source_value": "string",
         "qualifier_source_value": "string", "observation_source_value": "string",
         "observation_source_concept_id": "int64", "observation_event_id": "int64",
         "obs_event_field_concept_id": "int64",

@@ -69,13 +69,18 @@ def _bool(value: bool | None) -> ir.BooleanValue:
 
 
 def _compare(value: ir.NumericValue, op: Comparator, threshold: ir.NumericValue | float) -> ir.BooleanValue:
+    """Compare with a relative tolerance of 1e-9, so a converted value never flips on float noise.
+
+    (1.2 mg/dL x 1.5 is 1.7999999999999998; the FHIR evaluator rounds both sides to 9 digits.)
+    """
+    slack = (value.abs() + abs(threshold) if isinstance(threshold, float) else value.abs() + threshold.abs()) * 1e-9
     if op == "<":
-        return value < threshold
+        return value < threshold - slack
     if op == "<=":
-        return value <= threshold
+        return value <= threshold + slack
     if op == ">":
-        return value > threshold
-    return value >= threshold
+        return value > threshold + slack
+    return value >= threshold - slack
 
 
 class ScreenCompiler:
