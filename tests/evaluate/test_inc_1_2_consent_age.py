@@ -97,3 +97,31 @@ def test_age_evidence_names_the_patient() -> None:
     r = screen(patient())
     ev = result(r, "inc-2").evidence[0]
     assert ev.resource == "Patient/p" and ev.value == 46
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "expected"),
+    [
+        ("2008", "unknown"),  # 17 or 18 on 2026-11-25
+        ("2007", "pass"),  # 18 or 19
+        ("2008-10", "pass"),  # 18 whatever the day
+        ("2008-11", "unknown"),  # 18 if born by the 25th, else 17
+        ("2008-12", "fail"),  # 17
+        ("1955", "unknown"),  # 70 or 71
+        ("1956", "pass"),  # 69 or 70
+        ("1955-12", "pass"),  # 70
+    ],
+)
+def test_partial_birth_date_decides_only_when_every_day_it_can_mean_agrees(birth_date: str, expected: str) -> None:
+    r = screen(patient(birth_date=birth_date))
+    assert status(r, "inc-2") == expected
+    if expected == "unknown":
+        assert "partial" in result(r, "inc-2").reason
+
+
+@pytest.mark.parametrize(("birth_date", "applicable"), [("1971-11", None), ("1971-10", False), ("1972", True), ("1971", None)])
+def test_partial_birth_date_and_childbearing_potential(birth_date: str, applicable: bool | None) -> None:
+    # 55 decides: a woman born in 1971-11 is 54 or 55 on 2026-11-25, so inc-7 applies (unknown age)
+    r = screen(patient(birth_date=birth_date, gender="female"))
+    not_applicable = "not applicable" in result(r, "inc-7").reason
+    assert not_applicable is (applicable is False)

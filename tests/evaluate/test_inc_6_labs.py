@@ -373,3 +373,9 @@ def test_snomed_coded_observation_with_a_loinc_lookalike_code_is_ignored() -> No
     res = p.observation(HB, value=10, unit="g/L", when=RECENT)
     res["code"] = concept(SNOMED, "718-7")
     assert status(screen(p), "inc-6.hemoglobin") == "unknown"
+
+
+def test_cockcroft_gault_needs_an_exact_age() -> None:
+    # born in 1958: 67 or 68 on the as-of date
+    assert renal("male", "1958", 119, 2.0) == "unknown"
+    assert renal("male", "1958-06", 119, 2.0) == "fail"

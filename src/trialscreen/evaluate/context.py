@@ -15,15 +15,21 @@ class Context:
     _answers: dict[str, AnswerFact] | None = field(default=None)
 
     @property
-    def age(self) -> int | None:
-        """Completed years on the as-of date."""
+    def age_bounds(self) -> tuple[int, int] | None:
+        """(youngest, oldest) completed years on the as-of date; two values for a partial birth date."""
         born = self.facts.birth_date
         if born is None or born > self.as_of:
             return None
-        years = self.as_of.year - born.year
-        if (self.as_of.month, self.as_of.day) < (born.month, born.day):
-            years -= 1
-        return years
+        latest = min(self.facts.birth_date_latest or born, self.as_of)
+        return _years(latest, self.as_of), _years(born, self.as_of)
+
+    @property
+    def age(self) -> int | None:
+        """Completed years on the as-of date; None when unknown or not exact (partial birth date)."""
+        bounds = self.age_bounds
+        if bounds is None or bounds[0] != bounds[1]:
+            return None
+        return bounds[0]
 
     def answer(self, link_id: str) -> AnswerFact | None:
         """The latest boolean answer to `link_id` authored on or before the as-of date."""
@@ -37,3 +43,10 @@ class Context:
                     latest[ans.link_id] = ans
             self._answers = latest
         return self._answers.get(link_id)
+
+
+def _years(born: date, as_of: date) -> int:
+    years = as_of.year - born.year
+    if (as_of.month, as_of.day) < (born.month, born.day):
+        years -= 1
+    return years

@@ -21,16 +21,28 @@ def _age(node: Age, polarity: str, c: Compiler) -> Check:
     else:
         span = f"at most {high}"
 
+    def within(age: int) -> bool:
+        return (low is None or age >= low) and (high is None or age <= high)
+
     def run(ctx: Context) -> Outcome:
         facts = ctx.facts
-        age = ctx.age
-        if age is None:
+        bounds = ctx.age_bounds
+        if bounds is None:
             why = facts.birth_date_problem or "no birth date recorded"
             return Outcome(UNKNOWN, f"age unknown: {why}", missing=["birth date"])
-        ok = (low is None or age >= low) and (high is None or age <= high)
-        ev = Evidence(f"Patient/{facts.patient_id}", "age", age, "years", str(facts.birth_date), span)
+        young, old = bounds
+        ok = within(young)
+        if within(old) != ok:
+            # A partial birth date ("1980"): the age is one of two values that decide differently.
+            return Outcome(
+                UNKNOWN,
+                f"age {young} or {old} on {ctx.as_of}: the birth date is partial ({facts.birth_date} to {facts.birth_date_latest}), so cannot tell whether within {span} years",
+                missing=["full birth date"],
+            )
+        shown: int | str = young if young == old else f"{young}–{old}"
+        ev = Evidence(f"Patient/{facts.patient_id}", "age", shown, "years", str(facts.birth_date), span)
         words = "within" if ok else "outside"
-        return Outcome(TRUE if ok else FALSE, f"age {age} on {ctx.as_of} is {words} {span} years", [ev])
+        return Outcome(TRUE if ok else FALSE, f"age {shown} on {ctx.as_of} is {words} {span} years", [ev])
 
     return run
 

@@ -38,6 +38,17 @@ def parse_date(value: Any, what: str) -> date | None:
         raise FieldError(f"{what} is not a date: {value!r}") from None
 
 
+def last_day(value: str) -> date | None:
+    """The last day a partial FHIR date ("1980", "1980-06") can mean; None for a full date."""
+    first = parse_date(value, "date")
+    if first is None or len(value) >= 10:
+        return None
+    if len(value) == 7:
+        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        return date.fromordinal(following.toordinal() - 1)
+    return date(first.year, 12, 31)
+
+
 def parse_instant(value: Any, what: str) -> datetime | None:
     """A full timestamp for ordering results (date-only values: midnight UTC)."""
     if value is None:
@@ -238,3 +249,5 @@ class Facts:
     notes: list[str] = field(default_factory=list)
     """What could not be read (resource type/id and field), shown with the report."""
     birth_date_problem: str | None = None
+    birth_date_latest: date | None = None
+    """For a partial birthDate ("1980", "1980-06"), its last possible day (`birth_date` is the first)."""

@@ -26,6 +26,7 @@ from trialscreen.fhir.facts import (
     Quantity,
     codings,
     first_code,
+    last_day,
     parse_date,
     parse_instant,
 )
@@ -273,6 +274,8 @@ def patient(res: Resource, facts: Facts) -> None:
     facts.gender = gender if isinstance(gender, str) else None
     try:
         facts.birth_date = parse_date(res.get("birthDate"), "birthDate")
+        if facts.birth_date is not None:
+            facts.birth_date_latest = last_day(res["birthDate"])
     except FieldError as exc:
         facts.birth_date_problem = str(exc)
         facts.notes.append(f"Patient/{facts.patient_id}: {exc}")
