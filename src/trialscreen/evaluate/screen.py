@@ -83,7 +83,6 @@ class Screener:
         c = comp.criterion
         if comp.parts:
             parts = [self._run(p, ctx, warnings) for p in comp.parts]
-            statuses = [p.status for p in parts]
             failed = [p.id for p in parts if p.status == "fail"]
             unknown = [p.id for p in parts if p.status == "unknown"]
             if failed:
@@ -95,7 +94,6 @@ class Screener:
             else:
                 status = "pass"
                 reason = f"all {len(parts)} parts pass"
-            del statuses
             return CriterionResult(c.id, c.kind, c.text, status, reason, parts=parts)
         if comp.applies is not None:
             applies = comp.applies(ctx)
@@ -106,11 +104,12 @@ class Screener:
                 )
         assert comp.rule is not None
         out: Outcome = comp.rule(ctx)
-        warnings.extend(w for w in out.warnings if w not in warnings)
+        if out.warnings:
+            warnings.extend(w for w in out.warnings if w not in warnings)
         status = status_of(out.truth, c.kind)
         reason = out.reason
-        evidence = list(out.evidence)
-        missing = list(out.missing)
+        evidence = out.evidence  # a fresh list per evaluation: ours to extend
+        missing = out.missing
         if not comp.attested_rule:
             answer = ctx.answer(c.id)
             if answer is not None:
@@ -126,9 +125,7 @@ class Screener:
                     reason = f"{reason}; {note}"
                     evidence.append(Evidence(answer.ref, f"attestation {c.id}", answer.value, note="contradicts the record"))
                     warnings.append(f"{c.id}: {note}")
-        eligible_from = out.changes_on if status == "fail" and out.changes_on is not None else None
-        if status == "fail" and eligible_from is None and out.truth == UNKNOWN:
-            eligible_from = None
+        eligible_from = out.changes_on if status == "fail" else None
         return CriterionResult(c.id, c.kind, c.text, status, reason, evidence, missing, eligible_from)
 
 
