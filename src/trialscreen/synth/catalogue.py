@@ -81,6 +81,7 @@ class Analyte:
     sex: str | None = None
     ages: tuple[int, int] | None = None
     needs_condition: str | None = None
+    screening: bool = False
 
     @property
     def unit_weights(self) -> np.ndarray:
@@ -143,6 +144,18 @@ class QualitativeForm:
 
 
 @dataclass(frozen=True)
+class Workup:
+    """A trial-screening visit of AML patients: every screening result, consent, answers."""
+
+    p: float
+    within_days: int
+    p_test: float
+    p_consent: float
+    p_response: float
+    p_answer: float
+
+
+@dataclass(frozen=True)
 class Catalogue:
     aml_fraction: float
     history_days: int
@@ -172,6 +185,7 @@ class Catalogue:
     attest_ids: tuple[str, ...]
     attest_p_true: np.ndarray
     p_consent: np.ndarray
+    workup: Workup
 
     def analyte(self, name: str) -> Analyte:
         for a in self.analytes:
@@ -233,6 +247,7 @@ def _analyte(name: str, d: dict[str, Any]) -> Analyte:
         sex=d.get("sex"),
         ages=tuple(d["ages"]) if "ages" in d else None,
         needs_condition=d.get("needs_condition"),
+        screening=bool(d.get("screening", False)),
     )
 
 
@@ -330,6 +345,7 @@ def load(path: Path = DATA) -> Catalogue:
         attest_ids=tuple(att["p_true"]),
         attest_p_true=np.asarray(list(att["p_true"].values()), dtype=np.float64),
         p_consent=_pair(d["consent"]["p"]),
+        workup=Workup(**{k: type(v)(v) for k, v in cohort["workup"].items()}),
     )
 
 

@@ -53,6 +53,7 @@ class Persons:
     race: np.ndarray  # int8 index into RACES
     hispanic: np.ndarray  # bool
     cohort: np.ndarray  # int8: 0 general, 1 AML
+    workup: np.ndarray  # bool: referred for trial screening (AML only)
 
 
 @dataclass
@@ -263,6 +264,7 @@ def _persons(rng: np.random.Generator, first_id: int, n: int, cat: Catalogue, as
         race=_choice(rng, np.array([0.6, 0.14, 0.08, 0.01, 0.005, 0.165]), n).astype(np.int8),
         hispanic=rng.random(n) < 0.15,
         cohort=cohort,
+        workup=(cohort == 1) & (rng.random(n) < cat.workup.p),
     )
 
 
@@ -355,11 +357,23 @@ def _results(
     d_cohort = ps.cohort[d_person]
     d_day = _offsets(rng, nd, np.where(d_cohort == 1, 0.6, 0.25), 40, cat.history_days, cat.future_fraction)
     d_second = rng.integers(6 * 3600, 20 * 3600, nd).astype(np.int32)
+    # the screening visit of the persons referred for a trial: one more draw, recent
+    w_person = np.nonzero(ps.workup)[0].astype(np.int64)
+    nw = len(w_person)
+    d_person = np.concatenate([d_person, w_person])
+    d_cohort = np.concatenate([d_cohort, ps.cohort[w_person]])
+    d_day = np.concatenate([d_day, rng.integers(0, cat.workup.within_days + 1, nw).astype(np.int32)])
+    d_second = np.concatenate([d_second, rng.integers(7 * 3600, 12 * 3600, nw).astype(np.int32)])
+    order = np.argsort(d_person, kind="stable")
+    is_workup = np.concatenate([np.zeros(nd, dtype=bool), np.ones(nw, dtype=bool)])[order]
+    d_person, d_cohort, d_day, d_second = d_person[order], d_cohort[order], d_day[order], d_second[order]
     analytes = cat.analytes
     all_entries = (*cat.conditions, *cat.aml_phases)
     codes = np.array([e.code for e in all_entries])
     probs = np.stack([a.p_draw for a in analytes], axis=1)  # (2, A)
     p = probs[d_cohort]
+    screening = np.array([a.screening for a in analytes])
+    p[is_workup] = np.where(screening, cat.workup.p_test, 0.0)
     for j, a in enumerate(analytes):
         if a.sex == "female":
             p[:, j] *= ps.gender[d_person] == 1
@@ -374,7 +388,9 @@ def _results(
     draw_i, analyte = np.nonzero(rng.random(p.shape) < p)
     m = len(draw_i)
     person = d_person[draw_i]
-    cohort = ps.cohort[person]
+    # values: persons referred for a trial were fit enough to be referred, so their results
+    # follow the general population's; other AML patients' the AML cohort's
+    cohort = np.where(ps.workup[person], 0, ps.cohort[person]).astype(np.int8)
     res = Results(
         person=person,
         analyte=analyte.astype(np.int16),
@@ -606,7 +622,8 @@ def _allergies(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Allergi
 
 
 def _consents(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Consents:
-    has = rng.random(len(ps.person_id)) < cat.p_consent[ps.cohort]
+    p = np.where(ps.workup, cat.workup.p_consent, cat.p_consent[ps.cohort])
+    has = rng.random(len(ps.person_id)) < p
     person = np.nonzero(has)[0].astype(np.int64)
     m = len(person)
     day = _offsets(rng, m, 1.0, 120, 120, 0.03)
@@ -619,11 +636,13 @@ def _consents(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Consents
 
 
 def _responses(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Responses:
-    has = rng.random(len(ps.person_id)) < cat.p_response[ps.cohort]
+    p = np.where(ps.workup, cat.workup.p_response, cat.p_response[ps.cohort])
+    has = rng.random(len(ps.person_id)) < p
     count = has * (1 + (rng.random(len(has)) < 0.2))
     person = np.repeat(np.arange(len(count), dtype=np.int64), count)
     m = len(person)
-    answered = rng.random((m, len(cat.attest_ids))) < cat.p_answer
+    p_answer = np.where(ps.workup[person], cat.workup.p_answer, cat.p_answer)[:, None]
+    answered = rng.random((m, len(cat.attest_ids))) < p_answer
     true = rng.random((m, len(cat.attest_ids))) < cat.attest_p_true
     answers = np.where(answered, np.where(true, 1, 2), 0).astype(np.int8)
     return Responses(
