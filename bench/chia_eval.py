@@ -37,7 +37,7 @@ class Entity:
 
 
 def read_doc(txt: Path) -> tuple[str, list[Entity]]:
-    text = txt.read_text(encoding="utf-8")
+    text = txt.read_bytes().decode("utf-8")  # brat offsets count "\r" too
     ann = txt.with_suffix(".ann")
     ents: list[Entity] = []
     if ann.exists():

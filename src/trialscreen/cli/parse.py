@@ -65,10 +65,10 @@ def parse_command(
     )
     if result.outcome == "new":
         error(f"{path} differs from the new parse and may hold a person's edits: kept it; wrote {result.path} (use --force to replace)")
-    elif result.outcome == "unchanged":
-        typer.echo(f"{line}; {path} unchanged")
-        return
     kept = f"; kept reviewed {', '.join(result.kept_reviewed)}" if result.kept_reviewed else ""
+    if result.outcome == "unchanged":
+        typer.echo(f"{line}; {path} unchanged{kept}")
+        return
     side = f" (+ {result.knowledge_dir})" if result.knowledge_dir else ""
     typer.echo(f"{line}; wrote {result.path}{side}{kept}")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trialscreen.criteria.criterion import CriteriaSet, Criterion
-from trialscreen.criteria.nodes import AnyOf, ManualReview, Node, Uncertain
+from trialscreen.criteria.nodes import AllOf, AnyOf, ManualReview, Node, Not, Uncertain
 from trialscreen.parse.clauses import ClauseParser, Kind, Parsed, Sink
 from trialscreen.parse.split import Item, split_criteria
 
@@ -60,6 +60,10 @@ class CriteriaParser:
 
     def parse_text(self, text: str, trial: str, title: str | None = None, default: Kind = "inclusion") -> ParsedCriteria:
         items = split_criteria(text, default)
+        if not items and text.strip():  # nothing looked like a list: keep the words for review
+            stripped = text.strip()
+            start = text.index(stripped)
+            items = [Item(kind=default, text=stripped, start=start, end=start + len(stripped))]
         counters = {"inclusion": 0, "exclusion": 0}
         criteria: list[Criterion] = []
         for item in items:
@@ -79,7 +83,12 @@ class CriteriaParser:
             if lead.parts or not isinstance(lead.rule, ManualReview):
                 parts.insert(0, lead.model_copy(update={"id": f"{cid}.0", "note": None}) if not lead.parts else _renumber(lead, f"{cid}.0"))
             if re.search(r"\b(?:one|any|either)\s+of\s+the\s+following\b|\bat\s+least\s+one\b", item.text, re.I):
-                rule = AnyOf(items=tuple(_rule_of(p) for p in parts))
+                # One criterion with an `any` rule: the alternatives' words go to the note,
+                # their spans (relative to their own words) are dropped.
+                alternatives = [p for p in parts if not p.id.endswith(".0")] or parts
+                rule = AnyOf(items=tuple(_unsourced(_rule_of(p)) for p in alternatives))
+                listed = "; ".join(f"({i}) {child.text}" for i, child in enumerate(item.children, 1))
+                note = f"Any of: {listed}" + (f". {note}" if note else "")
                 return Criterion(id=cid, kind=item.kind, text=item.text, rule=rule, origin="parsed", source=(item.start, item.end), note=note)
             return Criterion(id=cid, kind=item.kind, text=item.text, parts=tuple(parts), origin="parsed", source=(item.start, item.end), note=note)
         crit = self.parse_item(item.text, item.kind, cid, (item.start, item.end))
@@ -139,9 +148,16 @@ class CriteriaParser:
 def _rule_of(criterion: Criterion) -> Node:
     if criterion.rule is not None:
         return criterion.rule
-    from trialscreen.criteria.nodes import AllOf
-
     return AllOf(items=tuple(_rule_of(p) for p in criterion.parts))
+
+
+def _unsourced(node: Node) -> Node:
+    updates: dict[str, Any] = {"source": None}
+    if isinstance(node, (AnyOf, AllOf)):
+        updates["items"] = tuple(_unsourced(i) for i in node.items)
+    elif isinstance(node, (Not, Uncertain)):
+        updates["item"] = _unsourced(node.item)
+    return node.model_copy(update=updates)
 
 
 def _renumber(criterion: Criterion, cid: str) -> Criterion:
