@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from trialscreen.criteria.nodes import Derived
 from trialscreen.evaluate.context import Context
-from trialscreen.evaluate.measurements import AnalyteReader
-from trialscreen.evaluate.outcome import FALSE, OP_WORDS, TRUE, UNKNOWN, Outcome, comparison, fmt
+from trialscreen.evaluate.measurements import AnalyteReader, Reading
+from trialscreen.evaluate.outcome import FALSE, OP_WORDS, TRUE, UNKNOWN, Outcome, bounded_comparison, fmt
 from trialscreen.evaluate.registry import Check, Compiler, compiles
 from trialscreen.fhir.facts import ObservationFact
 from trialscreen.knowledge import Knowledge
@@ -24,46 +24,63 @@ Pick = Callable[[list[float]], float]
 """From values that tie, the least favourable for the criterion (min or max)."""
 
 
-def _latest_tied(reader: AnalyteReader, ctx: Context, readable_only: bool) -> list[tuple[ObservationFact, float]]:
-    """Readable values of the latest result and of any result at exactly the same time.
+def _latest_tied(reader: AnalyteReader, ctx: Context) -> list[tuple[ObservationFact, float]]:
+    """Exact values of the latest result and of any result at exactly the same time.
 
-    With `readable_only` the latest *readable* result is taken (measured clearance, as the
-    spec says); otherwise an unreadable latest result hides older ones (an empty list).
+    An unreadable (or bound-only) latest result hides older ones: the list is then empty.
     """
-    results = reader.results(ctx, reader.lookback)
-    read = [(obs, reader.read(obs).number) for obs in results]
-    if readable_only:
-        read = [(obs, n) for obs, n in read if n is not None]
+    read = [(obs, _exact(reader.read(obs))) for obs in reader.results(ctx, reader.lookback)]
     if not read:
         return []
     newest = read[0][0].instant
     return [(obs, n) for obs, n in read if obs.instant == newest and n is not None]
 
 
-def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], tuple[float | None, list[Evidence], str, list[str]]]:
+def _exact(reading: Reading) -> float | None:
+    """The number of a reading, or None when it is unreadable or only a bound ("<0.5")."""
+    return None if reading.comparator else reading.number
+
+
+def _measured_bound(reader: AnalyteReader, ctx: Context, pick: Pick) -> tuple[ObservationFact, Reading] | None:
+    """The latest readable measured clearance (least favourable on a tie), bounds ("> 90") included."""
+    read = [(obs, reading) for obs in reader.results(ctx, reader.lookback) if (reading := reader.read(obs)).number is not None]
+    if not read:
+        return None
+    newest = read[0][0].instant
+    tied = [(obs, r) for obs, r in read if obs.instant == newest]
+    chosen = pick([r.number for _, r in tied if r.number is not None])
+    return next((obs, r) for obs, r in tied if r.number == chosen)
+
+
+Clearance = tuple[float | None, str | None, list[Evidence], str, list[str]]
+"""(value, comparator when only a bound, evidence, how it was found, what is missing)."""
+
+
+def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], Clearance]:
     measured = AnalyteReader(knowledge.analyte("creatinine_clearance"), knowledge, unit)
     creatinine = AnalyteReader(knowledge.analyte("creatinine"), knowledge, "mg/dL")
     weight = AnalyteReader(knowledge.analyte("weight"), knowledge, "kg")
 
-    def compute(ctx: Context, pick: Pick) -> tuple[float | None, list[Evidence], str, list[str]]:
-        tied = _latest_tied(measured, ctx, readable_only=True)
-        if tied:
-            chosen = pick([n for _, n in tied])
-            obs = next(o for o, n in tied if n == chosen)
-            ev = Evidence(obs.ref, "creatinine clearance (measured)", round(chosen, 3), unit, obs.when.isoformat() if obs.when else None)
-            return chosen, [ev], f"measured creatinine clearance {fmt(chosen)} {unit} on {obs.when}", []
+    def compute(ctx: Context, pick: Pick) -> Clearance:
+        found = _measured_bound(measured, ctx, pick)
+        if found is not None:
+            obs, reading = found
+            assert reading.number is not None
+            chosen, bound = reading.number, reading.comparator
+            ev = Evidence(obs.ref, "creatinine clearance (measured)", round(chosen, 3), unit, obs.when.isoformat() if obs.when else None, note=f"only a bound: {bound}{fmt(chosen)}" if bound else None)
+            return chosen, bound, [ev], f"measured creatinine clearance {bound or ''}{fmt(chosen)} {unit} on {obs.when}", []
         missing: list[str] = []
-        crea = [(o, n) for o, n in _latest_tied(creatinine, ctx, readable_only=False) if n > 0]
+        crea = [(o, n) for o, n in _latest_tied(creatinine, ctx) if n > 0]
         if not crea:
             missing.append("a readable creatinine result within 28 days")
-        wts = _latest_tied(weight, ctx, readable_only=False)
+        wts = _latest_tied(weight, ctx)
         if not wts:
             missing.append("body weight within 90 days")
         age = ctx.age
         if age is None:
             missing.append("birth date")
         if missing:
-            return None, [], "no measured creatinine clearance, and Cockcroft–Gault lacks " + ", ".join(missing), missing
+            return None, None, [], "no measured creatinine clearance, and Cockcroft–Gault lacks " + ", ".join(missing), missing
         assert age is not None
         male = ctx.facts.gender == "male"
         # On a tie of creatinine or weight results, the least favourable combination counts.
@@ -76,7 +93,7 @@ def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], tup
             Evidence(f"Patient/{ctx.facts.patient_id}", "age and sex for Cockcroft–Gault", age, "years", note=ctx.facts.gender or "sex not recorded"),
         ]
         how = f"Cockcroft–Gault clearance {fmt(value)} {unit} (age {age}, {fmt(kg)} kg, creatinine {fmt(scr)} mg/dL{'' if male else ', × 0.85'})"
-        return value, evidence, how, []
+        return value, None, evidence, how, []
 
     return compute
 
@@ -94,12 +111,15 @@ def _derived(node: Derived, polarity: str, c: Compiler) -> Check:
     pick: Pick = min if higher_is_true == (polarity == "inclusion") else max
 
     def run(ctx: Context) -> Outcome:
-        value, evidence, how, missing = compute(ctx, pick)
+        value, bound, evidence, how, missing = compute(ctx, pick)
         if value is None:
             return Outcome(UNKNOWN, how, evidence, missing=missing)
         for ev in evidence[:1]:
             object.__setattr__(ev, "threshold", threshold)
-        ok = comparison(value, op, limit)
+        decided = bounded_comparison(value, bound, op, limit)
+        if decided is None:
+            return Outcome(UNKNOWN, f"{how} is only a bound, which does not decide {threshold}", evidence, missing=["an exact creatinine clearance"])
+        ok = decided
         return Outcome(TRUE if ok else FALSE, f"{how} {'meets' if ok else 'does not meet'} {threshold}", evidence)
 
     return run

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from trialscreen.criteria import duration
 from trialscreen.criteria.nodes import Measurement
 from trialscreen.evaluate.context import Context
-from trialscreen.evaluate.outcome import FALSE, OP_WORDS, TRUE, UNKNOWN, Outcome, comparison, fmt, worst_first
+from trialscreen.evaluate.outcome import (
+    FALSE,
+    OP_WORDS,
+    TRUE,
+    UNKNOWN,
+    Outcome,
+    bounded_comparison,
+    fmt,
+    worst_first,
+)
 from trialscreen.evaluate.registry import Check, Compiler, compiles
 from trialscreen.fhir.facts import ObservationFact
 from trialscreen.knowledge import Analyte, Knowledge
@@ -34,6 +43,8 @@ class Reading:
     problem: str | None = None
     shown: str = ""
     unit: str | None = None
+    comparator: str | None = None
+    """Set when the value is only a bound ("<500"): `number` is the bound."""
 
 
 class AnalyteReader:
@@ -105,7 +116,8 @@ class AnalyteReader:
                 factor = factor_to(self.analyte, q.unit, self.unit)
             except UnitError as exc:
                 return Reading(problem=str(exc))
-            return Reading(number=q.value * factor, shown=f"{fmt(q.value)} {q.unit or ''}".strip(), unit=q.unit)
+            shown = f"{q.comparator or ''}{fmt(q.value)} {q.unit or ''}".strip()
+            return Reading(number=q.value * factor, shown=shown, unit=q.unit, comparator=q.comparator)
         if sign is not None:
             return Reading(sign=sign, shown=sign)
         return Reading(problem="the result has no readable value")
@@ -226,10 +238,19 @@ def _measurement(node: Measurement, polarity: str, c: Compiler) -> Check:
         else:
             limit = float(value or 0.0)
             threshold = target
-        ok = comparison(reading.number, op, limit)
+        decided = bounded_comparison(reading.number, reading.comparator, op, limit)
         shown = reading.shown
         if reading.unit and reading.unit != unit:
-            shown = f"{shown} = {fmt(reading.number)} {unit}"
+            shown = f"{shown} = {reading.comparator or ''}{fmt(reading.number)} {unit}"
+        if decided is None:
+            ev = Evidence(obs.ref, label, round(reading.number, 6), unit, when, threshold, note=f"only a bound: {shown}")
+            return Outcome(
+                UNKNOWN,
+                f"latest {label} {shown} on {obs.when} is only a bound, which does not decide {threshold}",
+                [ev],
+                missing=[f"an exact {label} result"],
+            )
+        ok = decided
         ev = Evidence(obs.ref, label, round(reading.number, 6), unit, when, threshold, note=None if shown == f"{fmt(reading.number)} {unit}" else f"as recorded: {shown}")
         verb = "meets" if ok else "does not meet"
         return Outcome(TRUE if ok else FALSE, f"latest {label} {shown} on {obs.when} {verb} {threshold}", [ev])

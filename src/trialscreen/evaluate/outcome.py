@@ -53,6 +53,29 @@ def comparison(value: float, op: str, threshold: float) -> bool:
     return a > b
 
 
+def _r(value: float) -> float:
+    return float(f"{value:.9g}")
+
+
+def bounded_comparison(bound: float, comparator: str | None, op: str, threshold: float) -> bool | None:
+    """`x op threshold` for a result known only as `x comparator bound` ("<500"): True or False
+    when every value the bound allows agrees, else None. No comparator: an exact comparison."""
+    if comparator is None:
+        return comparison(bound, op, threshold)
+    v, t = _r(bound), _r(threshold)
+    below = comparator in ("<", "<=")  # the value lies below the bound, else above it
+    open_end = comparator in ("<", ">")  # the bound itself is excluded
+    if op in (">=", ">"):
+        strict = op == ">"
+        if below:  # never true for sure; false when even the bound fails
+            return False if (v < t or (v == t and (open_end or strict))) else None
+        return True if (v > t or (v == t and (not strict or open_end))) else None
+    strict = op == "<"
+    if not below:  # never true for sure; false when even the bound fails
+        return False if (v > t or (v == t and (open_end or strict))) else None
+    return True if (v < t or (v == t and (not strict or open_end))) else None
+
+
 OP_WORDS = {"<=": "≤", "<": "<", ">=": "≥", ">": ">"}
 
 

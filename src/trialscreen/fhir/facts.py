@@ -107,6 +107,8 @@ def describe(codes: tuple[Coding, ...], text: str) -> str:
 class Quantity:
     value: float
     unit: str | None
+    comparator: str | None = None
+    """`<`, `<=`, `>=` or `>`: the value is only a bound ("<500 copies/mL")."""
 
 
 @dataclass(slots=True)

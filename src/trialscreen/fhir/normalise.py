@@ -34,6 +34,7 @@ from trialscreen.fhir.facts import (
 UCUM = "http://unitsofmeasure.org"
 _RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
 _IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+_COMPARATORS = frozenset({"<", "<=", ">=", ">"})
 
 Resource = dict[str, Any]
 
@@ -52,7 +53,10 @@ def _quantity(q: Any, what: str) -> Quantity | None:
     if unit is None:
         text = q.get("unit")
         unit = text if isinstance(text, str) else (q.get("code") if isinstance(q.get("code"), str) else None)
-    return Quantity(float(value), unit)
+    comparator = q.get("comparator")
+    if comparator is not None and comparator not in _COMPARATORS:
+        raise FieldError(f"{what}.comparator {comparator!r} is not one of < <= >= >")
+    return Quantity(float(value), unit, comparator)
 
 
 def condition(res: Resource, facts: Facts) -> None:
