@@ -24,11 +24,12 @@ from trialscreen.web.security import client_key
 
 router = APIRouter()
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such trial"}}
+BAD_BODY: dict[int | str, dict[str, Any]] = {400: {"model": Problem, "description": "The body is not valid JSON"}}
 Text = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/healthz", tags=["service"], summary="Liveness (also the benchmark's baseline)")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
@@ -75,7 +76,7 @@ def fhir_questionnaire(request: Request, nct_id: str) -> Response:
 @router.post(
     "/api/trials/{nct_id}/prescreen",
     response_model=PrescreenOut,
-    responses={**NOT_FOUND, 422: {"model": Problem, "description": "An answer does not fit its question"}},
+    responses={**NOT_FOUND, **BAD_BODY, 422: {"model": Problem, "description": "An answer does not fit its question"}},
     tags=["prescreen"],
     summary="Screen answers to the questionnaire",
 )
@@ -96,6 +97,7 @@ def prescreen(request: Request, nct_id: str, body: PrescreenIn) -> Any:
     status_code=201,
     responses={
         **NOT_FOUND,
+        **BAD_BODY,
         200: {"model": ApplicationOut, "description": "Already applied: nothing new stored"},
         429: {"model": Problem, "description": "Too many applications from this address"},
     },

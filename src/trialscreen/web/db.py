@@ -24,6 +24,7 @@ from sqlalchemy import (
     Engine,
     String,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -111,6 +112,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self._count = (
+            select(func.count()).select_from(Application).where(Application.trial == bindparam("trial"))
+        )
 
     def add(
         self,
@@ -154,8 +158,9 @@ class Store:
             return session.get(Application, application_id)
 
     def count(self, trial: str) -> int:
-        with Session(self.engine) as session:
-            return int(session.scalar(select(func.count()).where(Application.trial == trial)) or 0)
+        """Applications to a trial (Core, not ORM: the trial page asks on every request)."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(self._count, {"trial": trial}).scalar_one())
 
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:

@@ -91,21 +91,28 @@ def search_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/trials/{nct_id}", response_class=HTMLResponse)
-def trial_page(request: Request, nct_id: str) -> Response:
+async def trial_page(request: Request, nct_id: str) -> Response:
+    """The listing. Rendered once per (trial, number applied) and kept: it is the busiest page."""
     entry = services.entry_or_404(request, nct_id)
     if entry.nct_id != nct_id:
         return RedirectResponse(f"/trials/{entry.nct_id}", status_code=308)
-    info = present.detail(entry, services.store(request).count(entry.nct_id))
-    return render(
-        request,
-        "trial.html",
-        {
-            "t": info,
-            "status_words": present.status_words,
-            "lines": present.criteria_lines(info.eligibility_criteria),
-            "not_reported": present.NOT_REPORTED,
-        },
-    )
+    applied = services.store(request).count(entry.nct_id)
+    cache: dict[tuple[str, int], bytes] = request.app.state.page_cache
+    body = cache.get((entry.nct_id, applied))
+    if body is None:
+        info = present.detail(entry, applied)
+        html = request.app.state.templates.get_template("trial.html").render(
+            request=request,
+            t=info,
+            status_words=present.status_words,
+            lines=present.criteria_lines(info.eligibility_criteria),
+            not_reported=present.NOT_REPORTED,
+        )
+        body = html.encode("utf-8")
+        if len(cache) > 4096:
+            cache.clear()
+        cache[(entry.nct_id, applied)] = body
+    return Response(body, media_type="text/html; charset=utf-8")
 
 
 def _enable_json(question: Question) -> str:
