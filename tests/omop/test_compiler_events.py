@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from .test_compiler_helpers import AS_OF, screen
 
 from trialscreen.criteria import ALL_KINDS
 from trialscreen.omop.compiler.testbed import CdmTestBed
 from trialscreen.omop.compiler.visitor import ScreenCompiler
+
+from .test_compiler_helpers import AS_OF, screen
 
 
 def test_every_node_kind_has_a_visit_method() -> None:

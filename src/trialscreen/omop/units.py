@@ -43,20 +43,35 @@ def unit_of(concept_code: str | None, source_value: str | None) -> str | None:
     return None
 
 
-def distinct_units(con: ibis.BaseBackend, rows: ir.Table) -> list[tuple[int, str, str | None]]:
-    """(unit_concept_id, unit_source_value, UCUM code) of the units that occur in `rows`."""
+def distinct_units(con: ibis.BaseBackend, rows: ir.Table) -> list[tuple[int, int, int, str, str | None]]:
+    """(concept_id, source_id, unit_concept_id, unit_source_value, UCUM code) occurring in `rows`.
+
+    One query for every analyte at once; `units_of` then picks an analyte's units.
+    """
     pairs = rows.select(
+        concept_id=rows.concept_id,
+        source_id=rows.source_id,
         unit_concept_id=rows.unit_concept_id.cast("int64").fill_null(0),
         unit_source_value=rows.unit_source_value.cast("string").fill_null(NO_UNIT),
     ).distinct()
     concept = con.table("concept").filter(lambda c: c.vocabulary_id == UCUM_VOCABULARY)
     joined = pairs.left_join(concept, pairs.unit_concept_id == concept.concept_id).select(
-        pairs.unit_concept_id, pairs.unit_source_value, code=concept.concept_code
+        pairs.concept_id, pairs.source_id, pairs.unit_concept_id, pairs.unit_source_value, code=concept.concept_code
     )
-    out: list[tuple[int, str, str | None]] = []
-    for row in joined.to_pyarrow().to_pylist():
-        out.append((int(row["unit_concept_id"]), str(row["unit_source_value"]), row["code"]))
-    return sorted(out, key=lambda r: (r[0], r[1]))
+    out = [
+        (int(r["concept_id"]), int(r["source_id"]), int(r["unit_concept_id"]), str(r["unit_source_value"]), r["code"])
+        for r in joined.to_pyarrow().to_pylist()
+    ]
+    return sorted(out, key=lambda r: (r[0], r[1], r[2], r[3]))
+
+
+def units_of(
+    found: Iterable[tuple[int, int, int, str, str | None]], ids: Iterable[int]
+) -> list[tuple[int, str, str | None]]:
+    """The (unit_concept_id, unit_source_value, UCUM code) of rows whose concept is one of `ids`."""
+    wanted = set(ids)
+    return sorted({(u, src, code) for c, s, u, src, code in found if c in wanted or s in wanted},
+                  key=lambda r: (r[0], r[1]))
 
 
 def analyte_factors(analyte: Analyte, units: Iterable[tuple[int, str, str | None]]) -> list[UnitFactor]:

@@ -78,6 +78,9 @@ class Vocabulary:
     missing: list[tuple[str, str, str]] = field(default_factory=list)
     _candidates: dict[str, list[Concept]] = field(default_factory=dict)
     _sets: dict[tuple[str, bool, tuple[str, ...]], ResolvedSet] = field(default_factory=dict)
+    _targets: dict[int, set[int]] = field(default_factory=dict)
+    _sources: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    _maps_loaded: bool = False
 
     # --- tables -------------------------------------------------------------------------
 
@@ -117,40 +120,72 @@ class Vocabulary:
             firsts.add(system.normalise(member)[:1])
         return codes, firsts
 
-    def candidates(self, alias: str) -> list[Concept]:
-        """Concepts of the system's vocabularies that any knowledge entry may name (one query)."""
-        if alias in self._candidates:
-            return self._candidates[alias]
+    def _system_filter(self, alias: str, concept: ir.Table) -> ir.BooleanValue | None:
         system = self.kb.systems[alias]
-        found: list[Concept] = []
-        if system.omop_vocabularies:
-            codes, firsts = self._needs(alias)
-            concept = self._table("concept")
-            where = concept.vocabulary_id.isin(list(system.omop_vocabularies))
-            exact = system.match == "exact" and set(system.normalise_rules) <= {"case"}
-            has_ranges = any(
-                inc.ranges for vs in self.kb.valuesets.values() for inc in vs.include if inc.system == alias
-            )
-            if exact and not has_ranges:
-                variants = sorted({c for code in codes for c in (code, code.upper(), code.lower())})
-                where &= concept.concept_code.isin(variants or [""])
-            elif "leading_zeros" not in system.normalise_rules:
-                heads = sorted({f for f in firsts if f} | {f.lower() for f in firsts if f})
-                where &= concept.concept_code.substr(0, 1).isin(heads or [""])
-            expr = concept.filter(where).select(
-                "concept_id", "concept_code", "vocabulary_id", "standard_concept"
-            )
-            for row in self._rows(expr):
-                found.append(
-                    Concept(
-                        int(row["concept_id"]),
-                        str(row["concept_code"]),
-                        str(row["vocabulary_id"]),
-                        row["standard_concept"] == "S",
-                    )
+        if not system.omop_vocabularies:
+            return None
+        codes, firsts = self._needs(alias)
+        where = concept.vocabulary_id.isin(list(system.omop_vocabularies))
+        exact = system.match == "exact" and set(system.normalise_rules) <= {"case"}
+        has_ranges = any(inc.ranges for vs in self.kb.valuesets.values() for inc in vs.include if inc.system == alias)
+        if exact and not has_ranges:
+            variants = sorted({c for code in codes for c in (code, code.upper(), code.lower())})
+            where &= concept.concept_code.isin(variants or [""])
+        elif "leading_zeros" not in system.normalise_rules:
+            heads = sorted({f for f in firsts if f} | {f.lower() for f in firsts if f})
+            where &= concept.concept_code.substr(0, 1).isin(heads or [""])
+        return where
+
+    def _load_candidates(self) -> None:
+        """Every concept any knowledge entry may name, in one query, split by system."""
+        concept = self._table("concept")
+        by_vocabulary: dict[str, str] = {}
+        where: ir.BooleanValue | None = None
+        for alias in sorted(self.kb.systems):
+            self._candidates[alias] = []
+            test = self._system_filter(alias, concept)
+            if test is None:
+                continue
+            for vocabulary in self.kb.systems[alias].omop_vocabularies:
+                by_vocabulary.setdefault(vocabulary, alias)
+            where = test if where is None else where | test
+        if where is None:
+            return
+        expr = concept.filter(where).select("concept_id", "concept_code", "vocabulary_id", "standard_concept")
+        for row in self._rows(expr):
+            owner = by_vocabulary.get(str(row["vocabulary_id"]))
+            if owner is not None:
+                self._candidates[owner].append(
+                    Concept(int(row["concept_id"]), str(row["concept_code"]), str(row["vocabulary_id"]),
+                            row["standard_concept"] == "S")
                 )
-        self._candidates[alias] = found
-        return found
+
+    def candidates(self, alias: str) -> list[Concept]:
+        """Concepts of the system's vocabularies that any knowledge entry may name."""
+        if not self._candidates:
+            self._load_candidates()
+        return self._candidates.get(alias, [])
+
+    def _load_maps(self) -> None:
+        """'Maps to' from every non-standard candidate, and every source of those targets (two queries)."""
+        sources = sorted({c.concept_id for group in self._candidates.values() for c in group if not c.standard})
+        self._maps_loaded = True
+        if not sources:
+            return
+        rel = self._table("concept_relationship")
+        forward = rel.filter(rel.relationship_id == MAPS_TO, rel.concept_id_1.isin(sources))
+        for row in self._rows(forward.select("concept_id_1", "concept_id_2")):
+            self._targets.setdefault(int(row["concept_id_1"]), set()).add(int(row["concept_id_2"]))
+        targets = sorted({t for ts in self._targets.values() for t in ts})
+        if not targets:
+            return
+        concept = self._table("concept")
+        back = rel.filter(rel.relationship_id == MAPS_TO, rel.concept_id_2.isin(targets))
+        joined = back.join(concept, back.concept_id_1 == concept.concept_id)
+        for row in self._rows(joined.select("concept_id_2", "concept_code", "vocabulary_id")):
+            self._sources.setdefault(int(row["concept_id_2"]), []).append(
+                (str(row["vocabulary_id"]), str(row["concept_code"]))
+            )
 
     # --- value sets ---------------------------------------------------------------------
 
@@ -180,32 +215,18 @@ class Vocabulary:
 
     def _mapped(self, vs: ValueSet, members: Sequence[Concept]) -> frozenset[int]:
         """Standard targets of the set's source codes that no out-of-set source shares."""
-        sources = [c.concept_id for c in members if not c.standard]
-        if not sources:
-            return frozenset()
-        rel = self._table("concept_relationship")
-        targets = {
-            int(r["concept_id_2"])
-            for r in self._rows(
-                rel.filter(rel.relationship_id == MAPS_TO, rel.concept_id_1.isin(sources)).select("concept_id_2")
-            )
-        }
-        if not targets:
-            return frozenset()
+        if not self._maps_loaded:
+            self._load_maps()
+        targets = {t for c in members if not c.standard for t in self._targets.get(c.concept_id, ())}
         vocab_alias = {
             v: alias for alias in {inc.system for inc in vs.include} for v in self.kb.systems[alias].omop_vocabularies
         }
-        concept = self._table("concept")
-        back = rel.filter(rel.relationship_id == MAPS_TO, rel.concept_id_2.isin(sorted(targets)))
-        joined = back.join(concept, back.concept_id_1 == concept.concept_id).filter(
-            concept.vocabulary_id.isin(sorted(vocab_alias))
-        )
-        shared: set[int] = set()
-        for row in self._rows(joined.select("concept_id_2", "concept_code", "vocabulary_id")):
-            uri = self.kb.systems[vocab_alias[str(row["vocabulary_id"])]].uri
-            if not vs.contains(uri, str(row["concept_code"])):
-                shared.add(int(row["concept_id_2"]))
-        return frozenset(targets - shared)
+        kept = set()
+        for target in targets:
+            sources = [(v, code) for v, code in self._sources.get(target, ()) if v in vocab_alias]
+            if all(vs.contains(self.kb.systems[vocab_alias[v]].uri, code) for v, code in sources):
+                kept.add(target)
+        return frozenset(kept)
 
     def descendants(self, ids: Iterable[int]) -> frozenset[int]:
         """Concepts below `ids` in `concept_ancestor` (the ids themselves excluded)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import ibis
 import ibis.expr.types as ir
@@ -28,7 +29,7 @@ class CdmError(ValueError):
     """The database lacks a table or column the screen needs; the message names it."""
 
 
-@dataclass(slots=True)
+@dataclass
 class Cdm:
     con: ibis.BaseBackend
     as_of: date
@@ -71,6 +72,7 @@ class Cdm:
 
     # --- relations ----------------------------------------------------------------------
 
+    @cached_property
     def persons(self) -> ir.Table:
         """person_id, gender (FHIR words, NULL when not recorded), age in completed years."""
         p = self.need("person", "person_id", "gender_concept_id", "year_of_birth")
@@ -95,6 +97,7 @@ class Cdm:
         age = self.as_of.year - y - before_birthday.cast("int64")
         return p.select(person_id=p.person_id.cast("int64"), gender=gender, age=age.cast("int64"))
 
+    @cached_property
     def conditions(self) -> ir.Table:
         t = self.need("condition_occurrence", "person_id", "condition_concept_id", "condition_start_date")
         status = self.column("condition_occurrence", "condition_status_source_value", "string").strip().lower()
@@ -109,6 +112,7 @@ class Cdm:
         )
         return rows.filter(rows.start <= self.as_of)
 
+    @cached_property
     def procedures(self) -> ir.Table:
         t = self.need("procedure_occurrence", "person_id", "procedure_concept_id", "procedure_date")
         rows = t.select(
@@ -120,6 +124,7 @@ class Cdm:
         )
         return rows.filter(rows.day <= self.as_of)
 
+    @cached_property
     def drugs(self) -> ir.Table:
         t = self.need("drug_exposure", "person_id", "drug_concept_id", "drug_exposure_start_date")
         rows = t.select(
@@ -135,6 +140,7 @@ class Cdm:
         )
         return rows.filter(rows.start <= self.as_of)
 
+    @cached_property
     def observations(self) -> ir.Table:
         t = self.need("observation", "person_id", "observation_concept_id", "observation_date")
         return t.select(
@@ -149,6 +155,7 @@ class Cdm:
             day=t.observation_date.cast("date"),
         )
 
+    @cached_property
     def results(self) -> ir.Table:
         """Results from `measurement` and `observation` (LOINC surveys such as NYHA live there)."""
         m = self.need("measurement", "person_id", "measurement_concept_id", "measurement_date")

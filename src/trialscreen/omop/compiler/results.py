@@ -18,7 +18,7 @@ from trialscreen.criteria import duration
 from trialscreen.knowledge import Analyte, Coding, Knowledge
 from trialscreen.omop.compiler.cdm import Cdm
 from trialscreen.omop.compiler.codes import among
-from trialscreen.omop.units import analyte_factors, distinct_units, factor_expr, plain_factors
+from trialscreen.omop.units import analyte_factors, distinct_units, factor_expr, plain_factors, units_of
 from trialscreen.omop.vocabulary import Vocabulary
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
@@ -32,6 +32,20 @@ class Results:
     vocab: Vocabulary
     kb: Knowledge
     _cache: dict[str, ir.Table]
+    _units: list[tuple[int, int, int, str, str | None]] | None = None
+
+    def units(self, ids: list[int]) -> list[tuple[int, str, str | None]]:
+        """Units that occur on rows of `ids`, from one query over every analyte of the knowledge."""
+        if self._units is None:
+            wanted: set[int] = set()
+            for analyte in self.kb.analytes.values():
+                wanted.update(self.ids(analyte))
+                for rule in analyte.set_aside_when_component:
+                    wanted.update(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
+            rows = self.cdm.results
+            rows = rows.filter(among(rows.concept_id, sorted(wanted)) | among(rows.source_id, sorted(wanted)))
+            self._units = distinct_units(self.cdm.con, rows)
+        return units_of(self._units, ids)
 
     def ids(self, analyte: Analyte) -> list[int]:
         return sorted(self.vocab.codings(analyte.codes, analyte.name))
@@ -51,7 +65,7 @@ class Results:
         return sorted(self.vocab.codings(sorted(codings, key=lambda c: (c.system, c.code)), "qualitative"))
 
     def _readings(self, analyte: Analyte) -> ir.Table:
-        m = self.cdm.results()
+        m = self.cdm.results
         ids = self.ids(analyte)
         rows = m.filter(among(m.concept_id, ids) | among(m.source_id, ids))
         rows = self._set_aside(analyte, rows)
@@ -69,7 +83,7 @@ class Results:
         )
         uln: ir.FloatingValue = ibis.null("float64")
         if analyte.value == "quantity":
-            factors = analyte_factors(analyte, distinct_units(self.cdm.con, rows))
+            factors = analyte_factors(analyte, self.units(ids))
             factor = factor_expr(rows, factors)
             num = rows.number * factor
             uln = rows.range_high * factor
@@ -105,11 +119,11 @@ class Results:
         """Drop results taken on supplemental oxygen (a linked component above its limit)."""
         for rule in analyte.set_aside_when_component:
             ids = sorted(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
-            m = self.cdm.results()
+            m = self.cdm.results
             comp = m.filter(among(m.concept_id, ids) | among(m.source_id, ids))
             value = comp.number
             if rule.unit:
-                value = value * factor_expr(comp, plain_factors(rule.unit, distinct_units(self.cdm.con, comp)))
+                value = value * factor_expr(comp, plain_factors(rule.unit, self.units(ids)))
             flagged = comp.filter((value > rule.above).fill_null(False))
             by_event = flagged.filter(flagged.event_id.notnull()).select(
                 c_person=flagged.person_id, c_event=flagged.event_id

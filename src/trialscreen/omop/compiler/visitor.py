@@ -99,7 +99,7 @@ class ScreenCompiler:
     @property
     def persons(self) -> ir.Table:
         if self._persons is None:
-            self._persons = self.cdm.persons()
+            self._persons = self.cdm.persons
         return self._persons
 
     def wide(self) -> Wide:
@@ -228,7 +228,7 @@ class ScreenCompiler:
     def visit_condition(self, node: Condition, bad: bool) -> Compiled:
         vs = self.kb.valueset(node.valueset)
         resolved = self.vocab.valueset(node.valueset, text_domains=("Condition",))
-        rows = self.cdm.conditions()
+        rows = self.cdm.conditions
         rows = rows.filter(row_in_set(rows, resolved, vs))
         as_of = self.cdm.as_of
         not_abated = rows.end.isnull() | (rows.end > as_of)
@@ -294,7 +294,7 @@ class ScreenCompiler:
         return row_in_set(rows, self.vocab.valueset(name, **kwargs), self.kb.valueset(name))
 
     def visit_procedure(self, node: Procedure, bad: bool) -> Compiled:
-        rows = self.cdm.procedures()
+        rows = self.cdm.procedures
         keep: ir.BooleanValue = ibis.literal(True)
         if node.valueset:
             keep &= self._in(rows, node.valueset)
@@ -309,7 +309,7 @@ class ScreenCompiler:
         return self._leaf(self._expiring(inside, self.cdm.plus(inside.day, node.window)), False, expiry=True)
 
     def visit_medication(self, node: Medication, bad: bool) -> Compiled:
-        rows = self.cdm.drugs()
+        rows = self.cdm.drugs
         as_of = self.cdm.as_of
         keep = (rows.end.isnull() | (rows.end >= as_of)) & self._in(
             rows, node.valueset, descendants=True, text_domains=("Drug",)
@@ -322,7 +322,7 @@ class ScreenCompiler:
         rows = rows.filter(keep)
         if node.unless_reason:
             reason = self.vocab.valueset(node.unless_reason)
-            obs = self.cdm.observations()
+            obs = self.cdm.observations
             ids = reason.ids
             given = obs.filter(
                 obs.event_id.notnull(), among(obs.concept_id, ids) | among(obs.value_id, ids) | among(obs.source_id, ids)
@@ -331,7 +331,7 @@ class ScreenCompiler:
         return self._leaf(self._any(rows), False)
 
     def visit_immunization(self, node: Immunization, bad: bool) -> Compiled:
-        rows = self.cdm.drugs()
+        rows = self.cdm.drugs
         rows = rows.filter(self._in(rows, node.valueset))
         if node.window is None:
             return self._leaf(self._any(rows), False)
@@ -339,7 +339,7 @@ class ScreenCompiler:
         return self._leaf(self._expiring(inside, self.cdm.plus(inside.start, node.window)), False, expiry=True)
 
     def visit_allergy(self, node: Allergy, bad: bool) -> Compiled:
-        obs = self.cdm.observations()
+        obs = self.cdm.observations
         serious = obs.qualifier.strip().lower().isin(list(node.criticality)).fill_null(False) | obs.value_string.strip().lower().isin(
             list(node.severity)
         ).fill_null(False)
