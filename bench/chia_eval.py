@@ -175,6 +175,12 @@ def build(paths: list[Path]) -> list[tuple[str, int, list[re.Match[str]], list[d
     return rows
 
 
+def _prf(tp_pred: int, tp_gold: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+    pr = tp_pred / n_pred if n_pred else 0.0
+    rc = tp_gold / n_gold if n_gold else 0.0
+    return pr, rc, (2 * pr * rc / (pr + rc) if pr + rc else 0.0)
+
+
 def score(gold: list[Entity], pred: list[Entity]) -> dict[str, dict[str, float]]:
     result: dict[str, dict[str, float]] = {}
     for typ in (*TYPES, "overall"):
@@ -195,13 +201,8 @@ def score(gold: list[Entity], pred: list[Entity]) -> dict[str, dict[str, float]]
             1 for e in g if any(o.start < e.end and e.start < o.end for o in pred_by_doc[(e.doc, e.type)])
         )
 
-        def prf(tp_p: int, tp_g: int) -> tuple[float, float, float]:
-            pr = tp_p / len(p) if p else 0.0
-            rc = tp_g / len(g) if g else 0.0
-            return pr, rc, (2 * pr * rc / (pr + rc) if pr + rc else 0.0)
-
-        ep, er, ef = prf(exact_tp, exact_tp)
-        op, orc, of = prf(matched_pred, matched_gold)
+        ep, er, ef = _prf(exact_tp, exact_tp, len(p), len(g))
+        op, orc, of = _prf(matched_pred, matched_gold, len(p), len(g))
         result[typ] = {
             "gold": len(g), "pred": len(p),
             "exact_p": ep, "exact_r": er, "exact_f1": ef,
