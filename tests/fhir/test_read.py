@@ -97,23 +97,35 @@ def test_urn_uuid_references_in_a_transaction_bundle(tmp_path: Path) -> None:
             for field in ("subject", "patient"):
                 if field in res:
                     res[field] = {"reference": f"urn:uuid:{p.patient_id}"}
-            entries.append({"fullUrl": f"urn:uuid:{res['id']}", "resource": res, "request": {"method": "POST", "url": res["resourceType"]}})
+            entries.append(
+                {
+                    "fullUrl": f"urn:uuid:{res['id']}",
+                    "resource": res,
+                    "request": {"method": "POST", "url": res["resourceType"]},
+                }
+            )
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
     recs = {r.patient_id: r for r in read_bundle(write(tmp_path / "t.json", bundle))}
     assert statuses(recs["11111111-aaaa"])["inc-3"] == "pass"
     assert statuses(recs["22222222-bbbb"])["inc-3"] == "fail"
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (b"", "not valid JSON"),
-    (b"{not json", "not valid JSON"),
-    (b"[]", "not a FHIR Bundle"),
-    (b'{"resourceType": "Observation", "id": "x"}', "not a FHIR Bundle"),
-    (b'{"resourceType": "Bundle", "type": "collection", "entry": {"a": 1}}', "not a list"),
-    (b'{"resourceType": "Bundle", "type": "collection", "entry": [{"fullUrl": "x"}]}', "entry 0"),
-    (b'{"resourceType": "Bundle", "type": "collection", "entry": []}', "no Patient"),
-    (b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Condition"}}]}', "no Patient"),
-])
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "not valid JSON"),
+        (b"{not json", "not valid JSON"),
+        (b"[]", "not a FHIR Bundle"),
+        (b'{"resourceType": "Observation", "id": "x"}', "not a FHIR Bundle"),
+        (b'{"resourceType": "Bundle", "type": "collection", "entry": {"a": 1}}', "not a list"),
+        (b'{"resourceType": "Bundle", "type": "collection", "entry": [{"fullUrl": "x"}]}', "entry 0"),
+        (b'{"resourceType": "Bundle", "type": "collection", "entry": []}', "no Patient"),
+        (
+            b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Condition"}}]}',
+            "no Patient",
+        ),
+    ],
+)
 def test_unreadable_bundles_raise_naming_the_file(tmp_path: Path, content: bytes, words: str) -> None:
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -255,3 +267,15 @@ def test_synthea_race_codes_never_read_as_pregnancy_tests(synthea: list[PatientR
         report = SCREENER.screen(rec, AS_OF)
         inc7 = next(c for c in report.criteria if c.id == "inc-7")
         assert not any("2106-3" in (e.what or "") for e in inc7.evidence)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_one_ndjson_file_holding_patients_and_their_resources(tmp_path: Path, shuffle: bool) -> None:
+    people = [sample(f"m{i}", 40 + 10 * i, aml="C92.02" if i % 2 else "C92.01") for i in range(4)]
+    lines = [orjson.dumps(r) for p in people for r in p.resources()]
+    if shuffle:
+        lines = lines[1::2] + lines[::2]  # resources before their Patients
+    (tmp_path / "everything.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+    out = list(read_records([tmp_path / "everything.ndjson"]))
+    assert not problems(out)
+    assert {r.patient_id: statuses(r) for r in records(out)} == expected_by_patient(people)

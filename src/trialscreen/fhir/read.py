@@ -207,6 +207,8 @@ class _Stream:
         else:
             self.grouped = {}
             for _, res in _lines(path):
+                if res.get("resourceType") == "Patient":
+                    continue  # read with the Patient files
                 key = _patient_key(res)
                 if key in order:
                     self.grouped.setdefault(key, []).append(res)
@@ -224,6 +226,9 @@ class _Stream:
                     _, self.pending = next(self.iter)
                 except StopIteration:
                     return out
+            if self.pending.get("resourceType") == "Patient":
+                self.pending = None  # read with the Patient files
+                continue
             key = _patient_key(self.pending)
             where = self.order.get(key, -1) if key else -1
             if where == -1:
@@ -249,6 +254,8 @@ def ndjson_files(paths: Iterable[Path]) -> list[Path]:
 def read_ndjson(files: list[Path], wanted: Wanted = None) -> Iterator[PatientRecord | RecordProblem]:
     """Patients of bulk NDJSON files, streamed in the order of the Patient file(s)."""
     patient_files = [f for f in files if _first_type(f) == "Patient"]
+    if not patient_files:  # files that mix types may hold Patients further down
+        patient_files = [f for f in files if _has_patient(f)]
     other_files = [f for f in files if f not in patient_files]
     if not patient_files:
         for f in files:
@@ -256,6 +263,7 @@ def read_ndjson(files: list[Path], wanted: Wanted = None) -> Iterator[PatientRec
         return
     order: dict[str, int] = {}
     patients: list[tuple[str, Resource]] = []
+    mixed: list[Path] = []  # files holding Patients and other resources: read again as streams
     for f in patient_files:
         try:
             for _, res in _lines(f):
@@ -263,10 +271,12 @@ def read_ndjson(files: list[Path], wanted: Wanted = None) -> Iterator[PatientRec
                     pid = str(res.get("id"))
                     order[pid] = len(order)
                     patients.append((str(f), res))
+                elif not mixed or mixed[-1] != f:
+                    mixed.append(f)
         except RecordError as exc:
             yield RecordProblem(str(f), str(exc))
     streams: list[_Stream] = []
-    for f in other_files:
+    for f in other_files + mixed:
         streams.append(_Stream(f, order))
     broken: set[Path] = set()
     for source, pat in patients:
@@ -302,6 +312,23 @@ def _first_type(path: Path) -> str | None:
     except (OSError, orjson.JSONDecodeError):
         return None
     return None
+
+
+def _has_patient(path: Path) -> bool:
+    """Does any line of the file hold a Patient resource?"""
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                if b'"Patient"' in line:
+                    try:
+                        res = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        continue
+                    if isinstance(res, dict) and res.get("resourceType") == "Patient":
+                        return True
+    except OSError:
+        return False
+    return False
 
 
 def _looks_like_json(path: Path) -> bool:
