@@ -65,7 +65,7 @@ def test_chia_files_are_one_criterion_a_line() -> None:
     st.sampled_from(["* ", "- ", "1. ", "• ", "- • 1. "]),
 )
 def test_every_listed_item_is_kept_once(bodies: list[str], marker: str) -> None:
-    bodies = [("x" + b).strip() for b in bodies]
+    bodies = [("item " + b).strip() for b in bodies]  # a body opening "x. " would read as a sub-list marker
     text = "Inclusion Criteria:\n\n" + "\n".join(marker + b for b in bodies) + "\n\nExclusion Criteria:\n\n" + marker + "xyz"
     items = split_criteria(text)
     assert [i.text for i in items if i.kind == "inclusion"] == [unescape(b) for b in bodies]
