@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from evaluate_support import AS_OF, eligible_patient, patient, result, screen, status
+
 from trialscreen.fhir.builder import PatientBuilder
 
 __all__ = ["AS_OF", "eligible_patient", "patient", "result", "screen", "status"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from evaluate_support import RECENT, patient, result, screen, status
+
 from trialscreen.fhir.builder import PatientBuilder
 
 

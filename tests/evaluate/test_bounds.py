@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from evaluate_support import RECENT, patient, result, screen, status
+
 from trialscreen.fhir.builder import PatientBuilder
 
 

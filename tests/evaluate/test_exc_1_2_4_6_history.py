@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 from evaluate_support import patient, result, screen, status
-from trialscreen.fhir.builder import CPT, ICD10, SNOMED
+
+from trialscreen.fhir.builder import CPT, ICD10, ICD10CM, SNOMED, PatientBuilder
 
 
-def with_condition(code: str, clinical: str | None = "resolved", system: str = "http://hl7.org/fhir/sid/icd-10-cm", **kw: object) -> str:
+def with_condition(code: str, clinical: str | None = "resolved", system: str = ICD10CM, abatement: str | None = None) -> PatientBuilder:
     p = patient()
-    p.condition(code, system=system, onset="2015-01-01", clinical_status=clinical, **kw)  # type: ignore[arg-type]
-    return p  # type: ignore[return-value]
+    p.condition(code, system=system, onset="2015-01-01", clinical_status=clinical, abatement=abatement)
+    return p
 
 
-def exc(code: str, criterion: str, clinical: str | None = "resolved", **kw: object) -> str:
-    return status(screen(with_condition(code, clinical, **kw)), criterion)  # type: ignore[arg-type]
+def exc(code: str, criterion: str, clinical: str | None = "resolved", system: str = ICD10CM, abatement: str | None = None) -> str:
+    return status(screen(with_condition(code, clinical, system, abatement)), criterion)
 
 
 @pytest.mark.parametrize("criterion", ["exc-1", "exc-2", "exc-4", "exc-6", "exc-9", "exc-13", "exc-15"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from evaluate_support import RECENT, patient, result, screen, status
+
 from trialscreen.fhir.builder import ICD10, LOINC
 
 POSITIVE, NEGATIVE = "10828004", "260385009"
@@ -37,7 +38,7 @@ READINGS = [
 @pytest.mark.parametrize(("reading", "expected"), READINGS)
 def test_qualitative_serologies(part: str, code: str, reading: dict[str, str], expected: str) -> None:
     p = patient()
-    p.observation(code, when=RECENT, **reading)  # type: ignore[arg-type]
+    p.observation(code, when=RECENT, **reading)
     r = screen(p)
     assert status(r, part) == expected
     if expected == "fail":
@@ -154,7 +155,7 @@ def test_who_icd10_condition_counts() -> None:
 def test_cmv(kw: dict[str, object], expected: str) -> None:
     for code in ("30247-1", "72493-0"):
         p = patient()
-        p.observation(code, when=RECENT, **kw)  # type: ignore[arg-type]
+        p.observation(code, when=RECENT, **kw)
         assert status(screen(p), "exc-3.cmv") == expected, code
 
 

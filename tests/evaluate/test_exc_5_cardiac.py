@@ -6,13 +6,14 @@ from datetime import date
 
 import pytest
 from evaluate_support import AS_OF, patient, result, screen, status
+
 from trialscreen.fhir.builder import CPT, SNOMED, PatientBuilder
 
 NYHA = "88020-3"
 
 
 def with_nyha(p: PatientBuilder, **kw: object) -> None:
-    p.observation(NYHA, when="2026-11-01", category="survey", **kw)  # type: ignore[arg-type]
+    p.observation(NYHA, when="2026-11-01", category="survey", **kw)
 
 
 # --- myocardial infarction: by its date alone --------------------------------------------------
@@ -102,7 +103,7 @@ def test_active_af_or_unstable_angina_fails_with_no_eligible_from(code: str) -> 
 ])
 def test_resolved_af_within_12_months(dates: dict[str, str], expected: str, eligible_from: date | None) -> None:
     p = patient()
-    p.condition("I48.91", clinical_status="resolved", **dates)  # type: ignore[arg-type]
+    p.condition("I48.91", clinical_status="resolved", **dates)
     r = screen(p)
     assert status(r, "exc-5") == expected
     assert result(r, "exc-5").eligible_from == eligible_from
@@ -218,4 +219,4 @@ def test_nyha_qualifies_heart_failure_only() -> None:
 def test_no_cardiac_history_passes_closed_world() -> None:
     r = screen(patient())
     assert status(r, "exc-5") == "pass"
-    assert AS_OF == date(2026, 11, 25)
+    assert date(2026, 11, 25) == AS_OF

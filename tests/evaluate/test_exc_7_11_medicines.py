@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from evaluate_support import RECENT, patient, result, screen, status
+
 from trialscreen.fhir.builder import ATC, RXNORM, SNOMED, concept
 
 TOPICAL, INHALED, INHALED_UK, OPHTHALMIC, ORAL, IV = "6064005", "447694001", "18679011000001101", "54485002", "26643006", "47625008"

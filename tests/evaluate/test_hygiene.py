@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from evaluate_support import RECENT, patient, result, screen, status
+
 from trialscreen.fhir.builder import ATC, CPT, ICD10CM, LOINC, SNOMED, concept
 
 HB, AST, CREA, WEIGHT, CRCL, HBSAG = "718-7", "1920-8", "2160-0", "29463-7", "2164-2", "5196-1"
@@ -92,7 +93,7 @@ def test_everything_after_as_of_is_ignored() -> None:
 
 def test_result_later_on_the_as_of_day_counts() -> None:
     p = patient()
-    p.observation(HB, value=50, unit="g/L", when=datetime(2026, 11, 25, 23, 30, tzinfo=timezone.utc))
+    p.observation(HB, value=50, unit="g/L", when=datetime(2026, 11, 25, 23, 30, tzinfo=UTC))
     assert status(screen(p), "inc-6.hemoglobin") == "fail"
 
 
@@ -108,8 +109,8 @@ def test_condition_without_onset_dated_by_recorded_date() -> None:
 
 def test_latest_by_full_timestamp_within_a_day() -> None:
     p = patient()
-    p.observation(HB, value=50, unit="g/L", when=datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc))
-    p.observation(HB, value=90, unit="g/L", when=datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc))
+    p.observation(HB, value=50, unit="g/L", when=datetime(2026, 11, 20, 16, 0, tzinfo=UTC))
+    p.observation(HB, value=90, unit="g/L", when=datetime(2026, 11, 20, 8, 0, tzinfo=UTC))
     assert status(screen(p), "inc-6.hemoglobin") == "fail"
 
 
@@ -117,7 +118,7 @@ def test_latest_by_timestamp_across_time_zones() -> None:
     p = patient()
     # 23:00 at UTC-5 is 04:00 UTC the next day: later than 01:00 UTC that day
     p.observation(HB, value=50, unit="g/L", when=datetime(2026, 11, 19, 23, 0, tzinfo=timezone(timedelta(hours=-5))))
-    p.observation(HB, value=90, unit="g/L", when=datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc))
+    p.observation(HB, value=90, unit="g/L", when=datetime(2026, 11, 20, 1, 0, tzinfo=UTC))
     assert status(screen(p), "inc-6.hemoglobin") == "fail"
 
 

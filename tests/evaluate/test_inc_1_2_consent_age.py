@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from evaluate_support import patient, result, screen, status
+
 from trialscreen.fhir.builder import CONSENT_SCOPE, V3_ACT_CODE, PatientBuilder
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from evaluate_support import patient, result, screen, status
+
 from trialscreen.fhir.builder import ICD10, SNOMED
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from evaluate_support import RECENT, patient, result, screen, status
+
 from trialscreen.fhir.builder import LOINC, SNOMED
 
 ECOG = "89247-1"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from evaluate_support import RECENT, patient, result, screen, status
+
 from trialscreen.fhir.builder import SNOMED, concept, quantity
 
 AST, ALT, BILI, CREA, CRCL, HB, SPO2, LVEF, WEIGHT = (

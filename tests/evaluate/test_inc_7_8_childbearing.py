@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from evaluate_support import patient, result, screen, status
+
 from trialscreen.fhir.builder import ICD10, SNOMED, PatientBuilder
 
 SERUM, URINE = "2118-8", "2106-3"
@@ -56,7 +57,7 @@ def test_pregnancy_test_look_back_7_days_first_day_counts(when: str, expected: s
 )
 def test_qualitative_readings(kw: dict[str, object], expected: str) -> None:
     p = woman()
-    p.observation(SERUM, when="2026-11-24", **kw)  # type: ignore[arg-type]
+    p.observation(SERUM, when="2026-11-24", **kw)
     assert status(screen(p), "inc-7") == expected
 
 

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 from evaluate_support import AS_OF, SEED, patient, result, screen, status
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from trialscreen.fhir.builder import ATC, CPT, PatientBuilder
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from evaluate_support import AS_OF, eligible_patient, patient, result, screen, status
+
 from trialscreen.fhir.builder import CPT, SNOMED, PatientBuilder
 
 SURGICAL = "387713003"
@@ -13,7 +14,7 @@ SURGICAL = "387713003"
 
 def auto_sct(when: str, system: str = CPT, code: str = "38241", **kw: object) -> PatientBuilder:
     p = patient()
-    p.procedure(system, code, when=when, **kw)  # type: ignore[arg-type]
+    p.procedure(system, code, when=when, **kw)
     return p
 
 
@@ -230,4 +231,4 @@ def test_verdicts() -> None:
     unknown_only = eligible_patient()
     unknown_only.observation("89247-1", value_string="??", when="2026-11-24", category="survey")
     assert screen(unknown_only).verdict == "needs_review"
-    assert AS_OF == date(2026, 11, 25)
+    assert date(2026, 11, 25) == AS_OF

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+
 from trialscreen.criteria.builtin import builtin_criteria
 from trialscreen.evaluate import Screener
 from trialscreen.fhir.builder import PatientBuilder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from trialscreen.knowledge import Knowledge, knowledge
 
 CM = "http://hl7.org/fhir/sid/icd-10-cm"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from trialscreen.knowledge import knowledge
 from trialscreen.units import UnitError, converter, factor_to, ucum_factor
 
