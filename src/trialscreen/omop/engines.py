@@ -299,7 +299,9 @@ def _spark_via_parquet(
         for name in duck.tables:
             target = staging / f"{name}.parquet"
             duck.con.table(name).to_parquet(target)
-    tables = {p.stem: con.read_parquet(str(p), table_name=p.stem) for p in staging.iterdir()}
+    tables = {
+        p.stem: con.read_parquet(str(p), table_name=f"_raw_{p.stem}") for p in staging.iterdir()
+    }
     return version, tables
 
 

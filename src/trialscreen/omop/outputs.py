@@ -196,17 +196,19 @@ def funnel_table(funnel: Funnel) -> Table:
             f"{funnel.verdicts.get('ineligible', 0):,}"
         ),
     )
-    table.add_column("criterion")
+    table.add_column("criterion", no_wrap=True)
+    table.add_column("", no_wrap=True, overflow="ellipsis", ratio=1, style="dim")
     table.add_column("remaining", justify="right")
     table.add_column("removed", justify="right")
     table.add_column("to review", justify="right")
-    table.add_column("fails (all)", justify="right")
-    table.add_column("fails alone", justify="right")
-    table.add_column("unknown (all)", justify="right")
+    table.add_column("fails", justify="right")
+    table.add_column("alone", justify="right")
+    table.add_column("unknown", justify="right")
     for step in funnel.steps:
         counts = by_id[step.id]
         table.add_row(
-            f"{step.id} {_short(counts.text, 36)}",
+            step.id,
+            _short(counts.text, 60),
             f"{step.remaining:,}",
             f"{step.removed:,}",
             f"{step.remaining_with_unknown:,}",

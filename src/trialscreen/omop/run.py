@@ -70,10 +70,13 @@ def load_criteria(trial: str | None, criteria_file: Path | None) -> CriteriaSet:
 
 def _compile(criteria: CriteriaSet, con: ibis.BaseBackend, as_of: date) -> Any:
     try:
-        from trialscreen.omop.compiler import compile_screen
+        from trialscreen.omop.compiler import CdmError, compile_screen
     except ImportError as exc:
         raise PopulationError(f"the OMOP compiler is not available ({exc})") from None
-    return compile_screen(criteria, con, as_of)
+    try:
+        return compile_screen(criteria, con, as_of)
+    except CdmError as exc:
+        raise SourceError(str(exc)) from None
 
 
 def _status_ids(criteria: CriteriaSet) -> list[str]:
@@ -113,7 +116,18 @@ def screen(session: EngineSession, criteria: CriteriaSet, as_of: date) -> tuple[
     ef_columns = [c for c in table.columns if c.startswith(EF_PREFIX)]
     selected = table.select("person_id", "verdict", "eligible_from", *ids, *ef_columns)
     arrow = selected.to_pyarrow()
-    return _to_canonical(arrow, result_schema(criteria, ef_columns)), compiled.missing_codes
+    return _to_canonical(arrow, result_schema(criteria, ef_columns)), missing_codes(compiled)
+
+
+def missing_codes(compiled: Any) -> list[Any]:
+    """The codes the database's vocabulary lacks, as {system, code, used_by} records."""
+    out: list[Any] = []
+    for entry in getattr(compiled, "missing_codes", None) or []:
+        if isinstance(entry, tuple | list) and len(entry) == 3:
+            out.append({"system": entry[0], "code": entry[1], "used_by": entry[2]})
+        else:
+            out.append(entry)
+    return out
 
 
 def count_verdicts(session: EngineSession, criteria: CriteriaSet, as_of: date) -> dict[str, int]:
