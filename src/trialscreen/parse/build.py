@@ -117,7 +117,8 @@ class CriteriaParser:
     def _pieces(self, text: str, start: int, end: int, kind: Kind) -> list[tuple[int, int, Parsed]]:
         """A clause, or its 'and'-joined halves when each half is computable and the whole is not."""
         piece = text[start:end]
-        parsed = self.clauses.parse(piece, kind)
+        # the whole criterion already went through the whole-criterion recognisers
+        parsed = self.clauses.parse(piece, kind, whole=piece.strip(" .;") != text.strip(" .;"))
         if not isinstance(parsed.node, (ManualReview, Uncertain)):
             return [(start, end, parsed)]
         halves = [(m.start(), m.end()) for m in _AND.finditer(piece)]

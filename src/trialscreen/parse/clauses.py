@@ -36,7 +36,7 @@ from trialscreen.criteria.nodes import (
 )
 from trialscreen.parse.lexicon import TOKEN, Hit, icd_description, lexicon, norm_token
 from trialscreen.parse.measures import measurement_at
-from trialscreen.parse.quantities import find_window
+from trialscreen.parse.quantities import Window, find_window
 
 Kind = Literal["inclusion", "exclusion"]
 
@@ -131,6 +131,7 @@ _AGE = [
     ),
     re.compile(r"\b(?P<adult>adults?)\b(?=\s*(?:patients|subjects|participants|men|women|males|females|volunteers|,|$|\.|;|\(|aged))", re.I),
 ]
+_AGE_HINT = re.compile(r"\d|adult", re.I)
 _GENDER = re.compile(
     r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
     r"(?:\s+(?:patients?|subjects?|participants?|volunteers?|adults?|individuals?))?\b",
@@ -207,8 +208,9 @@ class ClauseParser:
 
     # --- whole-criterion recognisers ---------------------------------------------------
 
-    def parse(self, text: str, kind: Kind) -> Parsed:
-        return self.whole(text, kind) or Parsed(self.clause(text, kind, 0))
+    def parse(self, text: str, kind: Kind, *, whole: bool = True) -> Parsed:
+        found = self.whole(text, kind) if whole else None
+        return found or Parsed(self.clause(text, kind, 0))
 
     def whole(self, text: str, kind: Kind) -> Parsed | None:
         """A recogniser that reads the whole criterion (consent, age, pregnancy ...), if any."""
@@ -360,6 +362,8 @@ class ClauseParser:
         return Parsed(node)
 
     def _age(self, text: str) -> tuple[Node, tuple[int, int]] | None:
+        if not _AGE_HINT.search(text):
+            return None
         for pattern in _AGE:
             m = pattern.search(text)
             if not m:
@@ -426,6 +430,7 @@ class ClauseParser:
     def clause(self, text: str, kind: Kind, offset: int) -> Node:
         """A clause (no top-level ';'): terms and thresholds, combined by the words between them."""
         hits = self.lex.scan(text)
+        win = find_window(text)
         examples = [_span(m) for m in _EXAMPLES.finditer(text)]
         used: list[tuple[int, int]] = []
         found: list[tuple[tuple[int, int], Node]] = []
@@ -438,13 +443,12 @@ class ClauseParser:
                 continue
             if any(s <= hit.start < e for s, e in examples) and found:
                 continue
-            node = self._hit_node(text, hit, kind)
+            node = self._hit_node(text, hit, kind, win)
             if node is None:
                 continue
             span, n = node
             found.append((span, n))
             used.append(span)
-        win = find_window(text)
         if win:
             used.append(win.span)
         if found:
@@ -478,7 +482,7 @@ class ClauseParser:
             return AllOf(items=tuple(nodes))
         return AnyOf(items=tuple(nodes))  # exclusion lists: any of them excludes
 
-    def _hit_node(self, text: str, hit: Hit, kind: Kind) -> tuple[tuple[int, int], Node] | None:
+    def _hit_node(self, text: str, hit: Hit, kind: Kind, win: Window | None) -> tuple[tuple[int, int], Node] | None:
         cat = hit.entry.category
         before = text[max(0, hit.start - 60) : hit.start]
         if cat == "measurement":
@@ -490,7 +494,6 @@ class ClauseParser:
             if hit.entry.name in ("karnofsky", "lansky"):
                 self.sink.analytes.add("ecog")
             return found.span, found.node
-        win = find_window(text)
         window = win.duration if win else None
         negated = bool(_NEGATION.search(before)) and not re.search(r"\bnot\s+(?:be\s+)?(?:less|more)\b", before, re.I)
         node: Node
@@ -518,7 +521,7 @@ class ClauseParser:
         elif cat == "immunization":
             node = Immunization(valueset="live_vaccine", window=window, source=(hit.start, hit.end))
         elif cat == "medication":
-            med = self._medication(text, hit, before)
+            med = self._medication(text, hit, before, win is not None)
             if med is None:
                 return None
             node = med
@@ -588,7 +591,7 @@ class ClauseParser:
             node = AnyOf(items=(Condition(valueset=name, timing="ever", source=src), node), source=src)
         return node
 
-    def _medication(self, text: str, hit: Hit, before: str) -> Node | None:
+    def _medication(self, text: str, hit: Hit, before: str, has_window: bool) -> Node | None:
         data = hit.entry.data
         name = hit.entry.name
         if data.get("atc") or data.get("text"):
@@ -599,7 +602,7 @@ class ClauseParser:
             self.sink.valuesets.setdefault(name, vs)
         src = (hit.start, hit.end)
         current = _CURRENT_USE.search(before) or _CURRENT_USE.search(text[hit.end : hit.end + 25])
-        past = _PAST_USE.search(before) or find_window(text) is not None
+        past = _PAST_USE.search(before) or has_window
         if past and not current:
             return _manual(text[hit.start :] if hit.start > 0 else text, src, "past use of a medicine: the criteria model has no medication history window")
         if not current:

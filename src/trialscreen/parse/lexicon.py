@@ -8,7 +8,6 @@ ICD-10-CM descriptions of `simple-icd-10-cm`, which only fill in conditions nobo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +17,6 @@ import yaml
 
 DATA = Path(__file__).parent / "data"
 TOKEN = re.compile(r"[A-Za-z0-9]+")
-MAX_N = 9
 
 _SPELLING = {
     "leukaemia": "leukemia", "leukaemias": "leukemias", "tumour": "tumor", "tumours": "tumors",
@@ -41,12 +39,22 @@ def norm_token(token: str) -> str:
     return _SPELLING.get(t, t)
 
 
+def stem(token: str) -> str:
+    """A crude plural fold applied to terms and text alike ('tumors' and 'tumor' meet)."""
+    if len(token) > 3:
+        if token.endswith("ies"):
+            return token[:-3] + "y"
+        if token.endswith("s") and not token.endswith("ss"):
+            return token[:-1]
+    return token
+
+
 def tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(norm_token(m.group()), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    return [(stem(norm_token(m.group())), m.start(), m.end()) for m in TOKEN.finditer(text)]
 
 
 def key_of(term: str) -> tuple[str, ...]:
-    return tuple(norm_token(t) for t in TOKEN.findall(term))
+    return tuple(stem(norm_token(t)) for t in TOKEN.findall(term))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +101,8 @@ class Lexicon:
              "live virus vaccine", "live-virus vaccine", "live vaccination", "live viral vaccine"],
         )  # fmt: skip
         self.scales: dict[str, Any] = _read("scales.yaml")
+        self._first: dict[str, int] | None = None
+        self._first_icd: dict[str, int] | None = None
 
     def _add(self, entry: Entry, terms: list[str]) -> None:
         self.entries[(entry.category, entry.name)] = entry
@@ -107,20 +117,24 @@ class Lexicon:
         """Non-overlapping term hits, longest first, left to right."""
         toks = tokens(text)
         hits: list[Hit] = []
-        i = 0
+        index = self.index
         icd_index = icd_terms() if icd else {}
+        first = self.first_icd if icd else self.first
+        words = [t for t, _, _ in toks]
+        i = 0
         while i < len(toks):
+            longest = first.get(words[i], 0)
             found = None
-            for n in range(min(MAX_N, len(toks) - i), 0, -1):
-                key = tuple(t for t, _, _ in toks[i : i + n])
-                entries = self._lookup(self.index, key)
-                if not entries and icd and n >= 1:
-                    code = self._lookup_icd(icd_index, key)
+            for n in range(min(longest, len(toks) - i), 0, -1):
+                key = tuple(words[i : i + n])
+                entries = index.get(key)
+                if not entries and icd:
+                    code = icd_index.get(key)
                     if code:
                         entries = [Entry("condition", f"icd10:{code}", {"codes": [code]})]
                 if entries:
                     start, end = toks[i][1], toks[i + n - 1][2]
-                    letters = sum(len(t) for t, _, _ in toks[i : i + n])
+                    letters = sum(len(t) for t in words[i : i + n])
                     found = (n, entries, start, end, letters <= 3)
                     break
             if found:
@@ -132,30 +146,28 @@ class Lexicon:
                 i += 1
         return hits
 
-    @staticmethod
-    def _variants(key: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-        yield key
-        last = key[-1]
-        if len(last) > 3 and last.endswith("ies"):
-            yield key[:-1] + (last[:-3] + "y",)
-        if len(last) > 3 and last.endswith("es"):
-            yield key[:-1] + (last[:-2],)
-        if len(last) > 3 and last.endswith("s"):
-            yield key[:-1] + (last[:-1],)
+    @property
+    def first(self) -> dict[str, int]:
+        """First token of a curated term -> the longest such term, in tokens."""
+        if self._first is None:
+            self._first = _first_tokens(self.index)
+        return self._first
 
-    def _lookup(self, index: dict[tuple[str, ...], list[Entry]], key: tuple[str, ...]) -> list[Entry]:
-        for variant in self._variants(key):
-            found = index.get(variant)
-            if found:
-                return found
-        return []
+    @property
+    def first_icd(self) -> dict[str, int]:
+        if self._first_icd is None:
+            merged = dict(self.first)
+            for word, n in _first_tokens(icd_terms()).items():
+                merged[word] = max(n, merged.get(word, 0))
+            self._first_icd = merged
+        return self._first_icd
 
-    def _lookup_icd(self, index: dict[tuple[str, ...], str], key: tuple[str, ...]) -> str | None:
-        for variant in self._variants(key):
-            found = index.get(variant)
-            if found:
-                return found
-        return None
+
+def _first_tokens(index: dict[tuple[str, ...], Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key in index:
+        out[key[0]] = max(len(key), out.get(key[0], 0))
+    return out
 
 
 @lru_cache(maxsize=1)
