@@ -4,7 +4,9 @@ One ``ParquetWriter`` per table, one row group per chunk, so a population of any
 streams to disk. What an ETL would not load stays out: refuted or erroneous diagnoses and
 allergies, results that are not final/amended/corrected, procedures not done, orders
 entered in error, vaccines not given. Free text, categories, reason codes, consents and
-questionnaire answers have no OMOP home and are only in the FHIR output.
+questionnaire answers have no OMOP home and are only in the FHIR output. A drug order's
+status has none either: orders that run past the as-of date are active or on hold
+(``stop_reason`` 'on-hold'), stopped or completed ones ended before it.
 """
 
 from __future__ import annotations
@@ -366,7 +368,7 @@ class OmopWriter:
                 route_id[i] = cs.id("SNOMED", route)
         start = self.ctx.days(d.start[rows])
         end = self.ctx.days(d.end[rows])
-        stopped = d.status[rows] == P.MED_STATUS.index("stopped")
+        status = np.array(P.MED_STATUS, dtype=object)[d.status[rows]]
         v = chunk.vaccinations
         vkeep = v.status == P.IMM_STATUS.index("completed")
         v_concept = self.vaccine_ids[v.entry[vkeep]]
@@ -389,7 +391,7 @@ class OmopWriter:
                     ends, np.concatenate([np.zeros(n, dtype=bool), np.ones(m, dtype=bool)]), pa.date32()
                 ),
                 "drug_type_concept_id": _ints(np.full(n + m, EHR)),
-                "stop_reason": _strs(["stopped" if s else None for s in stopped] + [None] * m),
+                "stop_reason": _strs([s if s in ("stopped", "on-hold") else None for s in status] + [None] * m),
                 "route_concept_id": _ints(
                     np.concatenate([route_id, np.zeros(m)]), np.concatenate([route_id == 0, np.ones(m, dtype=bool)])
                 ),

@@ -584,10 +584,12 @@ def _medicines(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Medicin
             reason[sel] = np.where(none, -1, r)
     start = _offsets(rng, m, 0.5, 120, cat.history_days, cat.future_fraction)
     end = (start - rng.integers(7, 401, m)).astype(np.int32)
+    # an order that runs past the as-of date is active or on hold; one stopped or completed
+    # ended before it (its end is the stop), so OMOP's end date tells the same story
     ongoing = end < 0
     status = np.where(
         ongoing,
-        _choice(rng, np.array([0.85, 0.05, 0.05, 0.05, 0.0]), m),
+        _choice(rng, np.array([0.95, 0.05, 0.0, 0.0, 0.0]), m),
         _choice(rng, np.array([0.10, 0.0, 0.15, 0.75, 0.0]), m),
     ).astype(np.int8)
     status = np.where(rng.random(m) < 0.01, MED_STATUS.index("entered-in-error"), status)
