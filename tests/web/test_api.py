@@ -237,3 +237,18 @@ def test_openapi_documents_every_action(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/trials", "/api/trials/{nct_id}", "/trials/{nct_id}/Questionnaire",
             "/api/trials/{nct_id}/prescreen", "/api/trials/{nct_id}/applications"} <= set(paths)
+
+
+def test_what_people_type_is_escaped(client: TestClient) -> None:
+    html = client.get("/", params={"condition": '"><script>alert(1)</script>'}).text
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_prescreen_page_names_bad_answers(client: TestClient) -> None:
+    token = _csrf(client, f"/trials/{SEED}/prescreen")
+    page = client.post(f"/trials/{SEED}/prescreen", data={"csrf_token": token, "age": "forty",
+                                                          "test.hemoglobin": "9", "test.hemoglobin:unit": "kg"})
+    assert page.status_code == 422
+    assert "Please check 2 answers" in page.text
+    assert "How old are you?: enter a whole number" in page.text
+    assert 'value="forty"' in page.text  # what was typed is kept for correcting

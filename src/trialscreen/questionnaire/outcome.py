@@ -21,7 +21,7 @@ from trialscreen.criteria import Attestation, Consent, CriteriaSet
 from trialscreen.evaluate import Screener
 from trialscreen.fhir import PatientRecord
 from trialscreen.knowledge import Knowledge
-from trialscreen.questionnaire.answers import Answers, to_resources
+from trialscreen.questionnaire.answers import Answers, Built, Hypothesis, to_resources
 from trialscreen.questionnaire.model import Questionnaire
 from trialscreen.report.model import CriterionResult, PatientReport, Status
 
@@ -74,9 +74,7 @@ class Outcome:
         return HEADLINES[self.result]
 
     def to_json(self) -> dict[str, Any]:
-        response = next(
-            (r for r in self.resources if r.get("resourceType") == "QuestionnaireResponse"), None
-        )
+        response = next((r for r in self.resources if r.get("resourceType") == "QuestionnaireResponse"), None)
         return {
             "trial": self.trial,
             "as_of": self.as_of.isoformat(),
@@ -96,9 +94,7 @@ def _leaves(report: PatientReport) -> dict[str, CriterionResult]:
     return {r.id: r for c in report.criteria for r in c.walk() if not r.parts}
 
 
-def _both(
-    absent: CriterionResult, present: CriterionResult, unknown_texts: list[str]
-) -> tuple[Status, str]:
+def _both(absent: CriterionResult, present: CriterionResult, unknown_texts: list[str]) -> tuple[Status, str]:
     if absent.status == present.status:
         return absent.status, absent.reason
     said = "; ".join(f"“{t}”" for t in unknown_texts) or "a question"
@@ -127,16 +123,17 @@ def assess(
 ) -> Outcome:
     """The result of a person's answers (already parsed) on `as_of`."""
     screener = screener or Screener(criteria)
-    built = {
-        h: to_resources(
-            questionnaire, answers, as_of, hypothesis=h, questionnaire_url=questionnaire_url, kb=kb
+    def screened(hypothesis: Hypothesis) -> tuple[Built, PatientReport]:
+        built = to_resources(
+            questionnaire, answers, as_of, hypothesis=hypothesis, questionnaire_url=questionnaire_url, kb=kb
         )
-        for h in ("absent", "present")
-    }
-    reports = {
-        h: screener.screen(PatientRecord.from_resources(b.resources, source="questionnaire"), as_of)
-        for h, b in built.items()
-    }
+        return built, screener.screen(PatientRecord.from_resources(built.resources, source="questionnaire"), as_of)
+
+    built_absent, report_absent = screened("absent")
+    # Only an "I don't know" on a closed-world question can make the two differ.
+    report_present = screened("present")[1] if built_absent.unknown else report_absent
+    built = {"absent": built_absent}
+    reports = {"absent": report_absent, "present": report_present}
     absent, present = _leaves(reports["absent"]), _leaves(reports["present"])
     questions = questionnaire.by_id()
     asked_for: dict[str, list[str]] = {}

@@ -214,6 +214,10 @@ def _application_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for err in exc.errors():
         where = str(err["loc"][0]) if err["loc"] else "form"
+        if where == "form" and "agree to be contacted" in str(err["msg"]):
+            where = "consent"
+        elif where == "form" and "e-mail address or a phone" in str(err["msg"]):
+            where = "email"
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "missing" or err["type"] == "string_too_short":
             message = "This is required."
