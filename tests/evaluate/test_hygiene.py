@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
 import pytest
-from evaluate_support import RECENT, patient, result, screen, status
+from evaluate_support import AS_OF, RECENT, SCREENER, patient, result, screen, status
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trialscreen.fhir.builder import ATC, CPT, ICD10CM, LOINC, SNOMED, concept
+from trialscreen.fhir.read import PatientRecord
 
 HB, AST, CREA, WEIGHT, CRCL, HBSAG = "718-7", "1920-8", "2160-0", "29463-7", "2164-2", "5196-1"
 RACE = "urn:oid:2.16.840.1.113883.6.238"
@@ -289,3 +294,57 @@ def test_unused_resource_types_and_fields_are_tolerated() -> None:
     r = screen(p)
     assert status(r, "inc-6.hemoglobin") == "unknown"
     assert r.verdict == "ineligible"
+
+
+# --- malformed resources: reported, never a crash ---------------------------------------------------
+
+
+def _rich_record() -> list[dict[str, Any]]:
+    from evaluate_support import eligible_patient
+
+    p = eligible_patient(gender="female")
+    p.condition("I50.9", onset="2020-01-01", abatement="2026-01-01", clinical_status="resolved")
+    p.procedure(CPT, "38241", when="2026-10-01", period=True)
+    p.medication_request(code="J01CA04", system=ATC, authored="2026-11-01", route="26643006", end="2026-12-01", reason="169443000")
+    p.medication_statement(code="42316", start="2026-11-01", end="2026-12-01", route_text="oral")
+    p.immunization("21", when="2026-11-20")
+    p.allergy("91936005", criticality="high", severity="severe", recorded="2020-01-01")
+    p.observation("59408-5", value=95, unit="%", when=RECENT, components=[("3151-8", 2.0, "L/min")], ref_high=100)
+    p.observation("88020-3", value_string="Class II", when=RECENT)
+    return p.resources()
+
+
+def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = []
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
+    for key, value in items:
+        if key != "resourceType":
+            out.append(prefix + (key,))
+            out.extend(_paths(value, prefix + (key,)))
+    return out
+
+
+RICH = _rich_record()
+FIELDS = [(i, path) for i, res in enumerate(RICH) for path in _paths(res)]
+WRONG = ["x", 5, 3.5, True, None, [], {}, [1], {"a": 1}, [None], ["x"], [{"x": 1}]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(FIELDS), st.sampled_from(WRONG))
+def test_a_malformed_field_never_crashes_screening(field: tuple[int, tuple[Any, ...]], wrong: Any) -> None:
+    index, path = field
+    resources = copy.deepcopy(RICH)
+    target: Any = resources[index]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = wrong
+    report = SCREENER.screen(PatientRecord.from_resources(resources), AS_OF)
+    assert orjson.loads(orjson.dumps(report.to_json()))["verdict"] == report.verdict
+
+
+def test_a_malformed_resource_is_named_in_the_warnings() -> None:
+    p = patient()
+    res = p.medication_request(code="42316", authored="2026-11-01")
+    res["dosageInstruction"] = "twice a day"
+    r = screen(p)
+    assert any(res["id"] in w and "malformed" in w for w in r.warnings)

@@ -75,7 +75,8 @@ def codings(concept: Any) -> tuple[tuple[Coding, ...], str]:
     text = concept.get("text")
     if isinstance(text, str):
         words.append(text)
-    for coding in concept.get("coding") or ():
+    listed = concept.get("coding")
+    for coding in listed if isinstance(listed, list) else [listed]:
         if not isinstance(coding, dict):
             continue
         system, code = coding.get("system"), coding.get("code")
@@ -90,7 +91,8 @@ def codings(concept: Any) -> tuple[tuple[Coding, ...], str]:
 def first_code(concept: Any) -> str | None:
     """The first code of a CodeableConcept (FHIR status fields such as clinicalStatus)."""
     if isinstance(concept, dict):
-        for coding in concept.get("coding") or ():
+        listed = concept.get("coding")
+        for coding in listed if isinstance(listed, list) else [listed]:
             if isinstance(coding, dict) and isinstance(coding.get("code"), str):
                 return str(coding["code"])
     return None

@@ -285,29 +285,35 @@ def patient(res: Resource, facts: Facts) -> None:
         facts.notes.append(f"Patient/{facts.patient_id}: {exc}")
 
 
+_READERS: dict[str, Callable[[Resource, Facts], None]] = {
+    "Condition": condition,
+    "Procedure": procedure,
+    "Immunization": immunization,
+    "AllergyIntolerance": allergy,
+    "Consent": consent,
+    "QuestionnaireResponse": questionnaire_response,
+    "Patient": patient,
+}
+
+
 def add(res: Resource, facts: Facts, wanted: Callable[[Coding], bool] | None = None, contained: dict[str, Resource] | None = None) -> None:
-    """Add one resource of the patient to `facts` (types the criteria do not read are skipped)."""
+    """Add one resource of the patient to `facts` (types the criteria do not read are skipped).
+
+    A resource whose structure is not FHIR where the criteria read it (a string where an
+    object belongs, ...) is left out with a note naming it, never a crash.
+    """
     rtype = res.get("resourceType")
     if res.get("status") == "entered-in-error" and rtype != "Patient":
         return
-    if rtype == "Observation":
-        observation(res, facts, wanted)
-    elif rtype == "Condition":
-        condition(res, facts)
-    elif rtype == "Procedure":
-        procedure(res, facts)
-    elif rtype in ("MedicationRequest", "MedicationStatement"):
-        medication(res, facts, contained or {})
-    elif rtype == "Immunization":
-        immunization(res, facts)
-    elif rtype == "AllergyIntolerance":
-        allergy(res, facts)
-    elif rtype == "Consent":
-        consent(res, facts)
-    elif rtype == "QuestionnaireResponse":
-        questionnaire_response(res, facts)
-    elif rtype == "Patient":
-        patient(res, facts)
+    try:
+        if rtype == "Observation":
+            observation(res, facts, wanted)
+        elif rtype in ("MedicationRequest", "MedicationStatement"):
+            medication(res, facts, contained or {})
+        elif isinstance(rtype, str) and rtype in _READERS:
+            _READERS[rtype](res, facts)
+    except (TypeError, AttributeError, ValueError) as exc:
+        facts.notes.append(f"{rtype}/{res.get('id', '?')}: malformed ({exc}); the resource is not used")
 
 
 def sort_key_latest(fact: ObservationFact) -> datetime:
