@@ -280,3 +280,13 @@ def test_one_ndjson_file_holding_patients_and_their_resources(tmp_path: Path, sh
     out = list(read_records([tmp_path / "everything.ndjson"]))
     assert not problems(out)
     assert {r.patient_id: statuses(r) for r in records(out)} == expected_by_patient(people)
+
+
+@pytest.mark.parametrize("full_url", [["not", "a", "string"], {"a": 1}, 5, None])
+def test_odd_full_urls_in_a_two_patient_bundle_are_tolerated(tmp_path: Path, full_url: Any) -> None:
+    a, b = sample("a", 50), sample("b", 90, aml=None)
+    bundle = a.bundle()
+    bundle["entry"] += b.bundle()["entry"]
+    bundle["entry"][0]["fullUrl"] = full_url
+    recs = {r.patient_id: r for r in read_bundle(write(tmp_path / "two.json", bundle))}
+    assert statuses(recs["a"])["inc-3"] == "pass" and statuses(recs["b"])["inc-3"] == "fail"

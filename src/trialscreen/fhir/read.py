@@ -117,7 +117,7 @@ def read_bundle(path: Path, wanted: Wanted = None) -> list[PatientRecord]:
     names: dict[str, int] = {}
     for index, (url, pat) in enumerate(patients):
         for name in (url, f"Patient/{pat.get('id')}", f"urn:uuid:{pat.get('id')}"):
-            if name:
+            if isinstance(name, str) and name:
                 names[name] = index
     groups: list[list[Resource]] = [[p] for _, p in patients]
     for _, res in resources:
