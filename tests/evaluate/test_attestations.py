@@ -179,3 +179,11 @@ def test_attestation_ignored_on_not_applicable_criterion() -> None:
     r = screen(p)
     assert status(r, "inc-7") == "pass" and status(r, "inc-8") == "pass"
     assert not r.warnings
+
+
+def test_attestation_on_applicable_pregnancy_test() -> None:
+    p = patient(gender="female", birth_date="1990-01-01")
+    p.attestation({"inc-7": True}, authored=RECENT)
+    assert status(screen(p), "inc-7") == "pass"  # no test: the attestation decides
+    p.observation("2118-8", value_code="10828004", when="2026-11-24")
+    contradiction(p, "inc-7", "fail")  # a positive test: the record wins

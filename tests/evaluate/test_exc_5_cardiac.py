@@ -220,3 +220,13 @@ def test_no_cardiac_history_passes_closed_world() -> None:
     r = screen(patient())
     assert status(r, "exc-5") == "pass"
     assert date(2026, 11, 25) == AS_OF
+
+
+def test_recent_mi_and_active_heart_failure_class_iii_has_no_eligible_from() -> None:
+    p = patient()
+    p.condition("I21.4", onset="2026-06-01")
+    p.condition("I50.9", onset="2020-01-01")
+    with_nyha(p, value_string="III")
+    r = screen(p)
+    assert status(r, "exc-5") == "fail"
+    assert result(r, "exc-5").eligible_from is None

@@ -348,3 +348,24 @@ def test_a_malformed_resource_is_named_in_the_warnings() -> None:
     res["dosageInstruction"] = "twice a day"
     r = screen(p)
     assert any(res["id"] in w and "malformed" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize(("code", "readings", "criterion", "expected"), [
+    ("2118-8", [{"value_code": "260385009"}, {"value_code": "10828004"}], "inc-7", "fail"),
+    ("89247-1", [{"value_integer": 1}, {"value_integer": 3}], "inc-5.ecog", "fail"),
+    ("89247-1", [{"value_integer": 3}, {"value_integer": 1}], "inc-5.ecog", "fail"),
+])
+def test_more_ties_take_the_least_favourable(code: str, readings: list[dict[str, Any]], criterion: str, expected: str) -> None:
+    p = patient(gender="female", birth_date="1990-01-01")
+    for reading in readings:
+        p.observation(code, when="2026-11-24T08:00:00Z", **reading)
+    assert status(screen(p), criterion) == expected
+
+
+@pytest.mark.parametrize("order", [("Class I", "Class III"), ("Class III", "Class I")])
+def test_nyha_tie_takes_the_higher_class(order: tuple[str, str]) -> None:
+    p = patient()
+    p.condition("I50.9", onset="2020-01-01")
+    for text in order:
+        p.observation("88020-3", value_string=text, when="2026-11-24T08:00:00Z")
+    assert status(screen(p), "exc-5") == "fail"

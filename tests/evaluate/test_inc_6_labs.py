@@ -380,3 +380,17 @@ def test_cockcroft_gault_needs_an_exact_age() -> None:
     # born in 1958: 67 or 68 on the as-of date
     assert renal("male", "1958", 119, 2.0) == "unknown"
     assert renal("male", "1958-06", 119, 2.0) == "fail"
+
+
+@pytest.mark.parametrize("code", ["2160-0", "38483-4", "14682-9"])
+def test_every_creatinine_code(code: str) -> None:
+    assert one(code, 1.5, "mg/dL", "inc-6.renal") == "pass"
+    assert one(code, 1.51, "mg/dL", "inc-6.renal") == "unknown"
+
+
+def test_result_without_a_value_is_unknown_and_reported() -> None:
+    p = patient()
+    res = p.observation(HB, when=RECENT)
+    r = screen(p)
+    assert status(r, "inc-6.hemoglobin") == "unknown"
+    assert any(res["id"] in w for w in r.warnings)
