@@ -101,7 +101,7 @@ class CriteriaParser:
             return self._criterion(cid, kind, text, whole, source)
         body_start = 0
         lead = _LEAD_IN.match(text)
-        if lead and len(text) - lead.end() > 3:
+        if lead and len(text) - lead.end() > 3 and not _names_a_measurement(lead.group("lead")):
             body_start = lead.end()
         pieces: list[tuple[int, int, Parsed]] = []
         for s, e in _top_level_split(text[body_start:]):
@@ -150,6 +150,13 @@ def _rule_of(criterion: Criterion) -> Node:
     if criterion.rule is not None:
         return criterion.rule
     return AllOf(items=tuple(_rule_of(p) for p in criterion.parts))
+
+
+def _names_a_measurement(text: str) -> bool:
+    """'Platelet count: ≥ 100,000/mm3' has no lead-in: the words before the colon are the analyte."""
+    from trialscreen.parse.lexicon import lexicon
+
+    return any(hit.entry.category == "measurement" for hit in lexicon().scan(text, icd=False))
 
 
 def _unsourced(node: Node) -> Node:

@@ -131,6 +131,16 @@ _AGE = [
     ),
     re.compile(r"\b(?P<adult>adults?)\b(?=\s*(?:patients|subjects|participants|men|women|males|females|volunteers|,|$|\.|;|\(|aged))", re.I),
 ]
+_WILLING = re.compile(
+    r"^\W*(?:\d+[.)]\s*)?(?:(?:the\s+)?(?:patients?|subjects?|participants?|volunteers?)\s+(?:who\s+(?:is|are)\s+)?"
+    r"(?:must\s+(?:be\s+)?|should\s+(?:be\s+)?|is\s+|are\s+|has\s+|have\s+)?)?"
+    r"(?:willing|willingness|able|ability|agree|agrees|agreement|capable|understand|understands|understanding|"
+    r"unable|unwilling|inability|refus\w*|not\s+able|not\s+willing)\b",
+    re.I,
+)
+_LIST_GAP = re.compile(
+    r"\s*(?:\([^()]{1,12}\))?\s*(?:[,/]|,?\s*\band\b|,?\s*\bor\b|and/or|&)?\s*(?:\([^()]{1,12}\))?\s*", re.I
+)
 _AGE_HINT = re.compile(r"\d|adult", re.I)
 _GENDER = re.compile(
     r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
@@ -396,7 +406,12 @@ class ClauseParser:
 
     def _allergy(self, text: str, kind: Kind) -> Parsed | None:
         m = _ALLERGY.search(text)
-        if not m or re.search(r"\b(?:to|against)\b", text[m.end():], re.I):
+        if not m:
+            return None
+        to = re.match(r"\s*(?:or\s+\w+\s+)?(?:to|against)\b", text[m.end():], re.I)
+        if to:
+            return self._allergy_to(text, kind, m, m.end() + to.end())
+        if re.search(r"\b(?:to|against)\b", text[m.end():], re.I):
             return None
         allowed = {"severe", "reaction", "reactions", "serious", "life", "threatening", "drug"}
         if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
@@ -413,6 +428,39 @@ class ClauseParser:
         )
         return Parsed(Not(item=node) if kind == "inclusion" else node)
 
+    def _allergy_to(self, text: str, kind: Kind, m: re.Match[str], start: int) -> Parsed | None:
+        """'Known hypersensitivity to rituximab': an allergy whose substance is a known medicine."""
+        hits = [h for h in self.lex.scan(text[start:], icd=False) if h.entry.category == "medication"]
+        if not hits:
+            return None
+        used = [_span(m)] + [(h.start + start, h.end + start) for h in hits]
+        allowed = {"known", "severe", "reaction", "reactions", "serious", "any", "class", "its", "compounds",
+                   "excipients", "components", "similar", "chemical", "composition"}  # fmt: skip
+        if [w for w in _leftover(text, used) if w.lower() not in allowed] or re.search(
+            r"\b(?:study|investigational|trial)\b", text, re.I
+        ):
+            return None
+        items: list[Node] = []
+        for h in hits:
+            self._medication_valueset(h)
+            items.append(
+                Allergy(
+                    valueset=h.entry.name,
+                    criticality=("low", "high", "unable-to-assess"),
+                    severity=("mild", "moderate", "severe"),
+                    source=(h.start + start, h.end + start),
+                )
+            )
+        node: Node = items[0] if len(items) == 1 else AnyOf(items=tuple(items), source=(0, len(text)))
+        return Parsed(Not(item=node) if kind == "inclusion" else node)
+
+    def _willing(self, text: str, kind: Kind) -> Parsed | None:
+        """What the patient must be willing or able to do: the patient attests it."""
+        if not _WILLING.match(text):
+            return None
+        q = text.strip().rstrip(";.")
+        return Parsed(Attestation(who="patient", question=q[:1].upper() + q[1:] + ".", source=(0, len(text))))
+
     _whole: tuple[Callable[[ClauseParser, str, Kind], Parsed | None], ...] = (
         _demographic,
         _allergy,
@@ -422,6 +470,7 @@ class ClauseParser:
         _pregnant,
         _recovered,
         _life,
+        _willing,
         _judgement,
     )
 
@@ -429,14 +478,17 @@ class ClauseParser:
 
     def clause(self, text: str, kind: Kind, offset: int) -> Node:
         """A clause (no top-level ';'): terms and thresholds, combined by the words between them."""
-        hits = self.lex.scan(text)
+        hits = _fold_abbreviations(text, self.lex.scan(text))
         win = find_window(text)
         examples = [_span(m) for m in _EXAMPLES.finditer(text)]
         used: list[tuple[int, int]] = []
         found: list[tuple[tuple[int, int], Node]] = []
+        waiting: list[Hit] = []  # analytes listed before a shared threshold: "AST/ALT ≤ 3 × ULN"
         for hit in hits:
             if any(s <= hit.start < e for s, e in used):
                 continue
+            if waiting and not _LIST_GAP.fullmatch(text[waiting[-1].end : hit.start]):
+                waiting = []
             if hit.short and not hit.text.isupper():
                 continue
             if found and re.search(r"\bother\s+(?:\w+\s+){0,3}$", text[max(0, hit.start - 40) : hit.start], re.I):
@@ -445,8 +497,20 @@ class ClauseParser:
                 continue
             node = self._hit_node(text, hit, kind, win)
             if node is None:
+                if hit.entry.category == "measurement" and hit.entry.data.get("analyte"):
+                    waiting.append(hit)
                 continue
             span, n = node
+            if waiting and isinstance(n, Measurement):
+                shared = [n.model_copy(update={"analyte": w.entry.name, "source": (w.start, w.end)}) for w in waiting]
+                for w in waiting:
+                    self.sink.analytes.add(w.entry.name)
+                gap = text[waiting[0].start : hit.start].lower()
+                any_of = re.search(r"\bor\b", gap) or (kind == "exclusion" and "/" in gap)
+                group = (*shared, n)
+                span = (waiting[0].start, span[1])
+                n = AnyOf(items=group, source=span) if any_of else AllOf(items=group, source=span)
+                waiting = []
             found.append((span, n))
             used.append(span)
         if win:
@@ -591,7 +655,7 @@ class ClauseParser:
             node = AnyOf(items=(Condition(valueset=name, timing="ever", source=src), node), source=src)
         return node
 
-    def _medication(self, text: str, hit: Hit, before: str, has_window: bool) -> Node | None:
+    def _medication_valueset(self, hit: Hit) -> None:
         data = hit.entry.data
         name = hit.entry.name
         if data.get("atc") or data.get("text"):
@@ -600,6 +664,10 @@ class ClauseParser:
             if data.get("text"):
                 vs["text"] = list(data["text"])
             self.sink.valuesets.setdefault(name, vs)
+
+    def _medication(self, text: str, hit: Hit, before: str, has_window: bool) -> Node | None:
+        name = hit.entry.name
+        self._medication_valueset(hit)
         src = (hit.start, hit.end)
         current = _CURRENT_USE.search(before) or _CURRENT_USE.search(text[hit.end : hit.end + 25])
         past = _PAST_USE.search(before) or has_window
@@ -611,6 +679,21 @@ class ClauseParser:
         if name in ("antimicrobial", "antibiotic", "antifungal", "antiviral") and re.search(r"\bfor\s+(?:management|treatment)\b|\btreat", text, re.I):
             node = Uncertain(item=Medication(valueset=name, unless_reason="prophylaxis", source=src), reason="confirm prophylaxis or treatment")
         return node
+
+
+def _fold_abbreviations(text: str, hits: list[Hit]) -> list[Hit]:
+    """'alanine aminotransferase (ALT)': the abbreviation in brackets is the same term."""
+    out: list[Hit] = []
+    for hit in hits:
+        if out and hit.entry == out[-1].entry and hit.start > out[-1].start:
+            prev = out[-1]
+            close = re.match(r"\s*\)", text[hit.end :])
+            if re.fullmatch(r"\s*\(\s*", text[prev.end : hit.start]) and close:
+                end = hit.end + close.end()
+                out[-1] = Hit(prev.entry, prev.start, end, text[prev.start : end], prev.short)
+                continue
+        out.append(hit)
+    return out
 
 
 def _join_adjacent(text: str, found: list[tuple[tuple[int, int], Node]]) -> list[tuple[tuple[int, int], Node]]:

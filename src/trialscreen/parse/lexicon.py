@@ -188,7 +188,9 @@ def icd_terms() -> dict[tuple[str, ...], str]:
         desc = re.sub(r",\s*(unspecified|not elsewhere classified|nec)\b.*$", "", desc)
         if desc.startswith(_ICD_SKIP_PREFIXES) or "," in desc:
             continue
-        variants = {desc, re.sub(r"\s*\([^)]*\)", "", desc)}
+        bare = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", desc)
+        variants = {desc, bare, re.sub(r"[()\[\]]", "", desc)}
+        variants.update(m.strip() for m in re.findall(r"\[([^\]]+)\]", desc))  # "[scleroderma]"
         for v in variants:
             key = key_of(v)
             if not key or (len(key) == 1 and len(key[0]) < 6):
