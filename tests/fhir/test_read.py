@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trialscreen.criteria.builtin import builtin_criteria
 from trialscreen.evaluate import Screener
@@ -290,3 +293,53 @@ def test_odd_full_urls_in_a_two_patient_bundle_are_tolerated(tmp_path: Path, ful
     bundle["entry"][0]["fullUrl"] = full_url
     recs = {r.patient_id: r for r in read_bundle(write(tmp_path / "two.json", bundle))}
     assert statuses(recs["a"])["inc-3"] == "pass" and statuses(recs["b"])["inc-3"] == "fail"
+
+
+# --- property: bulk NDJSON reads every patient exactly as its own resources -------------------------
+
+_ADDERS = [
+    lambda p: p.condition("C92.02", onset="2025-06-01"),
+    lambda p: p.condition("G35", onset="2020-01-01"),
+    lambda p: p.observation("718-7", value=50, unit="g/L", when="2026-11-20"),
+    lambda p: p.observation("1920-8", value=300, unit="U/L", when="2026-11-21"),
+    lambda p: p.procedure("http://www.ama-assn.org/go/cpt", "38241", when="2026-10-01"),
+    lambda p: p.immunization("21", when="2026-11-20"),
+    lambda p: p.medication_request(code="42316", authored="2026-11-01"),
+    lambda p: p.allergy("91936005", criticality="high"),
+    lambda p: p.consent(when="2026-11-01"),
+    lambda p: p.attestation({"inc-4": True}, authored="2026-11-20"),
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, len(_ADDERS) - 1), max_size=6), min_size=1, max_size=6),
+    st.sampled_from(["in order", "reversed", "one file", "one file shuffled"]),
+    st.randoms(use_true_random=False),
+)
+def test_bulk_ndjson_reads_each_patient_as_its_own_resources(plans: list[list[int]], layout: str, rnd: Any) -> None:
+    people = []
+    for i, plan in enumerate(plans):
+        p = PatientBuilder(f"h{i}", birth_date="1980-06-15", gender="female")
+        for step in plan:
+            _ADDERS[step](p)
+        people.append(p)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if layout.startswith("one file"):
+            lines = [orjson.dumps(r) for p in people for r in p.resources()]
+            if layout.endswith("shuffled"):
+                rnd.shuffle(lines)
+            (folder / "all.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+        else:
+            by_type: dict[str, list[bytes]] = {}
+            for p in people:
+                for res in p.resources():
+                    by_type.setdefault(res["resourceType"], []).append(orjson.dumps(res))
+            for rtype, items in by_type.items():
+                if layout == "reversed" and rtype != "Patient":
+                    items.reverse()
+                (folder / f"{rtype}.ndjson").write_bytes(b"\n".join(items) + b"\n")
+        out = list(read_records([folder]))
+    assert not problems(out)
+    assert {r.patient_id: statuses(r) for r in records(out)} == expected_by_patient(people)
