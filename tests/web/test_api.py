@@ -252,3 +252,33 @@ def test_prescreen_page_names_bad_answers(client: TestClient) -> None:
     assert "Please check 2 answers" in page.text
     assert "How old are you?: enter a whole number" in page.text
     assert 'value="forty"' in page.text  # what was typed is kept for correcting
+
+
+@pytest.mark.parametrize("overrides", [{}, {"test.hemoglobin": {"value": "5", "unit": "g/dL"}},
+                                       {"history.cns_disorder": "unknown"}])
+def test_a_questionnaire_response_round_trips(client: TestClient, overrides: dict) -> None:
+    """The FHIR QuestionnaireResponse a screening returns, posted back, gives the same result."""
+    q = _questionnaire(client)
+    first = client.post(f"/api/trials/{SEED}/prescreen", json={"answers": qualifying(q, **overrides)}).json()
+    again = client.post(f"/api/trials/{SEED}/prescreen",
+                        json={"questionnaire_response": first["questionnaire_response"]})
+    assert again.status_code == 200, again.text
+    body = again.json()
+    for key in ("result", "failed", "to_check", "site_checks", "passed"):
+        assert body[key] == first[key], key
+
+
+def test_prescreen_takes_answers_or_a_response(client: TestClient) -> None:
+    both = client.post(f"/api/trials/{SEED}/prescreen", json={"answers": {"age": 40},
+                                                               "questionnaire_response": {"resourceType": "Patient"}})
+    assert both.status_code == 422
+    wrong = client.post(f"/api/trials/{SEED}/prescreen", json={"questionnaire_response": {"resourceType": "Patient"}})
+    assert wrong.status_code == 422 and "QuestionnaireResponse" in wrong.text
+
+
+def test_docs_describe_every_endpoint(client: TestClient) -> None:
+    from .conftest import REPO_ROOT
+
+    docs = (REPO_ROOT / "docs" / "web.md").read_text(encoding="utf-8").replace("{nct}", "{nct_id}")
+    for path in client.get("/openapi.json").json()["paths"]:
+        assert path in docs, f"docs/web.md does not mention {path}"

@@ -88,6 +88,40 @@ def parse_answers(questionnaire: Questionnaire, raw: Mapping[str, Any]) -> Answe
     return out
 
 
+def answers_from_response(questionnaire: Questionnaire, response: Mapping[str, Any]) -> dict[str, Any]:
+    """Raw answers from a FHIR QuestionnaireResponse to this questionnaire (for `parse_answers`).
+
+    Items are matched by linkId at any depth; attestation items (criterion ids) and items of
+    other questionnaires are left to the evaluator, which reads the response itself.
+    """
+    if not isinstance(response, Mapping) or response.get("resourceType") != "QuestionnaireResponse":
+        raise AnswerError({"questionnaire_response": "expected a FHIR QuestionnaireResponse"})
+    questions = questionnaire.by_id()
+    raw: dict[str, Any] = {}
+
+    def visit(items: Any) -> None:
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, Mapping):
+                continue
+            link = item.get("linkId")
+            answers = item.get("answer")
+            if isinstance(link, str) and link in questions and isinstance(answers, list) and answers:
+                value = answers[0] if isinstance(answers[0], Mapping) else {}
+                if isinstance(value.get("valueCoding"), Mapping):
+                    raw[link] = value["valueCoding"].get("code")
+                elif "valueInteger" in value:
+                    raw[link] = value["valueInteger"]
+                elif isinstance(value.get("valueQuantity"), Mapping):
+                    quantity = value["valueQuantity"]
+                    raw[link] = {"value": quantity.get("value"), "unit": quantity.get("code") or quantity.get("unit")}
+                else:
+                    raw[link] = next(iter(value.values()), None)
+            visit(item.get("item"))
+
+    visit(response.get("item"))
+    return raw
+
+
 def _parse_one(q: Question, value: Any) -> AnswerValue | None:
     if q.type == "choice":
         if not isinstance(value, str) or value not in q.option_codes:

@@ -21,7 +21,7 @@ from trialscreen.criteria import Attestation, Consent, CriteriaSet
 from trialscreen.evaluate import Screener
 from trialscreen.fhir import PatientRecord
 from trialscreen.knowledge import Knowledge
-from trialscreen.questionnaire.answers import Answers, Built, Hypothesis, to_resources
+from trialscreen.questionnaire.answers import Answers, Built, Hypothesis, enabled, to_resources
 from trialscreen.questionnaire.model import Questionnaire
 from trialscreen.report.model import CriterionResult, PatientReport, Status
 
@@ -136,6 +136,7 @@ def assess(
     reports = {"absent": report_absent, "present": report_present}
     absent, present = _leaves(reports["absent"]), _leaves(reports["present"])
     questions = questionnaire.by_id()
+    shown = {q.link_id for q in enabled(questionnaire, answers)}
     asked_for: dict[str, list[str]] = {}
     for q in questionnaire.questions:
         for cid in q.criteria:
@@ -150,7 +151,7 @@ def assess(
         links = asked_for.get(cid, [])
         unknown_here = [questions[link].text for link in links if link in unknown_links]
         status, reason = _both(a, present[cid], unknown_here)
-        answered = tuple(questions[link].text for link in links if link in answers)
+        answered = tuple(questions[link].text for link in links if link in answers and link in shown)
         item = Item(
             cid,
             a.kind,

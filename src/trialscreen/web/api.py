@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from trialscreen.questionnaire.answers import AnswerError
+from trialscreen.questionnaire.answers import AnswerError, answers_from_response
 from trialscreen.questionnaire.fhir import to_fhir
 from trialscreen.web import present, services
 from trialscreen.web.catalog import Query as SearchQuery
@@ -83,7 +83,11 @@ def fhir_questionnaire(request: Request, nct_id: str) -> Response:
 def prescreen(request: Request, nct_id: str, body: PrescreenIn) -> Any:
     entry = services.questionnaire_entry(request, nct_id)
     try:
-        outcome = services.screen_answers(request, entry, body.answers)
+        raw: dict[str, Any] = dict(body.answers)
+        if body.questionnaire_response is not None:
+            assert entry.questionnaire is not None
+            raw = answers_from_response(entry.questionnaire, body.questionnaire_response)
+        outcome = services.screen_answers(request, entry, raw)
     except AnswerError as exc:
         return JSONResponse(
             {"detail": "some answers do not fit their questions", "problems": exc.problems}, status_code=422

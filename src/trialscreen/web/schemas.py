@@ -65,6 +65,14 @@ class PrescreenIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     answers: dict[str, str | int | float | dict[str, Any] | None] = Field(default_factory=dict)
+    questionnaire_response: dict[str, Any] | None = None
+    """Instead of `answers`: a FHIR QuestionnaireResponse to the trial's Questionnaire."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PrescreenIn:
+        if self.answers and self.questionnaire_response is not None:
+            raise ValueError("give either answers or a questionnaire_response, not both")
+        return self
 
 
 class ResultItem(BaseModel):
