@@ -266,7 +266,8 @@ def _routes(spec: dict[str, Any]) -> tuple[tuple[str, ...], np.ndarray]:
 def load(path: Path = DATA) -> Catalogue:
     """Read and check a catalogue file."""
     try:
-        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
+        d = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (safe loader)
     except (OSError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: cannot read the synth catalogue ({exc})") from None
     cohort = d["cohort"]

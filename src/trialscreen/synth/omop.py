@@ -54,8 +54,8 @@ def _ints(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     return pa.array(values.astype(np.int64), type=pa.int32(), mask=null)
 
 
-def _strs(values: Sequence[str | None]) -> pa.Array:
-    return pa.array(values, type=pa.string())
+def _strs(values: Sequence[str | None] | np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.string(), from_pandas=True)
 
 
 class OmopWriter:
@@ -201,11 +201,13 @@ class OmopWriter:
             [self.positive, self.negative, self.text_concepts[text_id]],
             0,
         )
-        strings = np.array([*self.ctx.strings, ""], dtype=object)
-        source = strings[text_id]
-        source = np.where(kind == P.V_INTERP, np.where(r.polarity[rows] == P.P_POS, "POS", "NEG"), source)
-        source = np.array([s.partition("|")[2] if "|" in s else s for s in source], dtype=object)
-        return {"number": number, "concept": value_concept, "source": source}
+        # what the source said: the code of a coded value, the words of a written one
+        said = [t.partition("|")[2] if "|" in t else t for t in self.ctx.strings]
+        strings = np.array([*said, None, "POS", "NEG"], dtype=object)
+        n = len(self.ctx.strings)
+        interp = kind == P.V_INTERP
+        text_id = np.where(interp, np.where(r.polarity[rows] == P.P_POS, n + 1, n + 2), text_id)
+        return {"number": number, "concept": value_concept, "source": strings[text_id]}
 
     def _measurements(self, chunk: P.Chunk, ids: Ids) -> pa.Table:
         r = chunk.results
@@ -260,10 +262,10 @@ class OmopWriter:
                     np.isnan(np.concatenate([r.ref[rows], np.full(m, np.nan)])),
                     pa.float64(),
                 ),
-                "measurement_source_value": _strs(list(source_code) + list(c_codes)),
+                "measurement_source_value": _strs(np.concatenate([source_code, c_codes])),
                 "measurement_source_concept_id": _ints(np.concatenate([concept, self.o2_code_ids[ck]])),
-                "unit_source_value": _strs(list(unit_src) + list(c_units)),
-                "value_source_value": _strs([s or None for s in vals["source"]] + [None] * m),
+                "unit_source_value": _strs(np.concatenate([unit_src, c_units])),
+                "value_source_value": _strs(np.concatenate([vals["source"], np.full(m, None)])),
                 "measurement_event_id": _ints(
                     np.concatenate([np.zeros(n), ids.result[crow]]),
                     np.concatenate([np.ones(n, dtype=bool), np.zeros(m, dtype=bool)]),
