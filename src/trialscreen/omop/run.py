@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +20,15 @@ import ibis
 import pyarrow as pa
 
 from trialscreen.criteria import CriteriaFileError, CriteriaSet, load
-from trialscreen.criteria.files import from_data
+from trialscreen.criteria.builtin import builtin_criteria, builtin_ids
 from trialscreen.omop.engines import EngineName, EngineSession, open_engine
 from trialscreen.omop.funnel import VERDICTS, Funnel, build_funnel
 from trialscreen.omop.outputs import check_out_dir, write_outputs
 from trialscreen.omop.sources import PopulationError, SourceError, UsageError, parse_source
 from trialscreen.omop.whatif import WhatIf, apply_what_if
 
-BUILTIN_CRITERIA = "trialscreen.criteria.builtin"
 DEBUG_ENV = "TRIALSCREEN_DEBUG"
 EF_PREFIX = "eligible_from:"
-
-
-def builtin_trials() -> list[str]:
-    """NCT ids that ship with computable criteria."""
-    root = resources.files(BUILTIN_CRITERIA)
-    return sorted(e.name.rsplit(".", 1)[0] for e in root.iterdir() if e.name.endswith(".yaml"))
 
 
 def load_criteria(trial: str | None, criteria_file: Path | None) -> CriteriaSet:
@@ -53,16 +45,13 @@ def load_criteria(trial: str | None, criteria_file: Path | None) -> CriteriaSet:
         return criteria
     if not trial:
         raise UsageError("say which trial: --trial NCT… (or --criteria FILE)")
-    wanted = trial.strip().upper()
-    if wanted not in builtin_trials():
+    builtin = builtin_criteria(trial)
+    if builtin is None:
         raise UsageError(
             f"--trial {trial}: no computable criteria for this trial "
-            f"(built in: {', '.join(builtin_trials())}; or pass --criteria FILE)"
+            f"(built in: {', '.join(builtin_ids())}; or pass --criteria FILE)"
         )
-    import yaml
-
-    entry = resources.files(BUILTIN_CRITERIA) / f"{wanted}.yaml"
-    return from_data(yaml.safe_load(entry.read_text(encoding="utf-8")), name=str(entry))
+    return builtin
 
 
 # --- running the compiled screen ------------------------------------------------------------
