@@ -170,3 +170,11 @@ def test_cmv_detected_without_quantity_asks_for_a_quantity() -> None:
     p = patient()
     p.observation("30247-1", value_string="detected", when=RECENT)
     assert result(screen(p), "exc-3.cmv").missing
+
+
+@pytest.mark.parametrize("system", ["http://example.org/flags", "http://snomed.info/sct"])
+def test_interpretation_codes_match_only_under_the_hl7_system(system: str) -> None:
+    p = patient()
+    res = p.observation("5196-1", interpretation="POS", when=RECENT)
+    res["interpretation"][0]["coding"][0]["system"] = system
+    assert status(screen(p), "exc-3.hbv") == "unknown"

@@ -55,6 +55,7 @@ class AnalyteReader:
         self.unit = unit or analyte.unit
         self.codings = knowledge.analyte_codings(analyte.name)
         self.q = knowledge.qualitative
+        self.interpretation_uris = knowledge.uris("interpretation")
         self.answers = {
             (uri, coding.code): value
             for coding, value in analyte.answers
@@ -135,7 +136,9 @@ class AnalyteReader:
                 return "positive"
             if word in q.negative_strings:
                 return "negative"
-        for code in obs.interpretation:
+        for system, code in obs.interpretation:
+            if system not in self.interpretation_uris:
+                continue  # codes match by system and code together
             if code in q.positive_interpretation:
                 return "positive"
             if code in q.negative_interpretation:

@@ -140,7 +140,8 @@ class ObservationFact:
     concept: tuple[Coding, ...] = ()
     concept_text: str = ""
     string: str | None = None
-    interpretation: tuple[str, ...] = ()
+    interpretation: tuple[Coding, ...] = ()
+    """(system, upper-case code) of each interpretation coding."""
     ref_high: Quantity | None = None
     components: tuple[tuple[tuple[Coding, ...], Quantity | None], ...] = ()
     problem: str | None = None

@@ -117,10 +117,10 @@ def observation(res: Resource, facts: Facts, wanted: Callable[[Coding], bool] | 
             if not isinstance(res["valueString"], str):
                 raise FieldError("valueString is not a string")
             fact.string = res["valueString"]
-        interp: list[str] = []
+        interp: list[Coding] = []
         for concept in res.get("interpretation") or ():
-            for _system, code in codings(concept)[0]:
-                interp.append(code.upper())
+            for system, code in codings(concept)[0]:
+                interp.append((system, code.upper()))
         fact.interpretation = tuple(interp)
         for rng in res.get("referenceRange") or ():
             if not isinstance(rng, dict):
