@@ -394,3 +394,18 @@ def test_result_without_a_value_is_unknown_and_reported() -> None:
     r = screen(p)
     assert status(r, "inc-6.hemoglobin") == "unknown"
     assert any(res["id"] in w for w in r.warnings)
+
+
+def test_ucum_code_wins_over_the_unit_text() -> None:
+    p = patient()
+    res = p.observation(HB, value=5.5, unit="g/dL", when=RECENT)
+    res["valueQuantity"]["unit"] = "grams per litre"  # display text; the UCUM code decides
+    assert status(screen(p), "inc-6.hemoglobin") == "fail"
+
+
+def test_unit_text_is_read_when_the_system_is_not_ucum() -> None:
+    p = patient()
+    res = p.observation(HB, value=65, unit="g/L", when=RECENT)
+    res["valueQuantity"]["system"] = "http://example.org/units"
+    res["valueQuantity"]["code"] = "g/dL"  # a local code: not UCUM, so the unit text is read
+    assert status(screen(p), "inc-6.hemoglobin") == "pass"
