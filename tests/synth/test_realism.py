@@ -60,3 +60,15 @@ def test_a_sample_of_every_type_is_valid_fhir_r4(fhir: Resources) -> None:
         step = max(1, len(resources) // 300)
         for res in resources[::step]:
             model.model_validate(res)
+
+
+def test_bulk_files_are_in_person_order_with_unique_ids(fhir: Resources) -> None:
+    """Each NDJSON file lists persons in order, so a reader can stream one person at a time."""
+    for rtype, resources in fhir.items():
+        ids = [r["id"] for r in resources]
+        assert len(set(ids)) == len(ids), rtype
+        if rtype == "Patient":
+            persons = [int(r["id"]) for r in resources]
+        else:
+            persons = [int((r.get("subject") or r["patient"])["reference"].split("/")[1]) for r in resources]
+        assert persons == sorted(persons), rtype
