@@ -14,6 +14,7 @@ from rich.console import Console
 from trialscreen.cli.common import criteria_for, error, parse_as_of
 from trialscreen.evaluate import Screener
 from trialscreen.fhir import RecordProblem, read_records
+from trialscreen.knowledge import KnowledgeError, knowledge_for
 from trialscreen.report.text import render
 
 
@@ -32,7 +33,10 @@ def screen_command(
     """Screen every patient in FILES: per criterion pass / fail / unknown, why, and on what evidence."""
     day = parse_as_of(as_of)
     chosen = criteria_for(trial, criteria)
-    screener = Screener(chosen)
+    try:
+        screener = Screener(chosen, knowledge_for(criteria))
+    except (KnowledgeError, KeyError) as exc:
+        raise typer.BadParameter(f"{criteria or trial}: {exc}", param_hint="--criteria") from None
     problems = 0
     patients = 0
     out = Console(soft_wrap=False, highlight=False) if fmt is Format.text else None

@@ -31,6 +31,8 @@ __all__ = [
     "Qualitative",
     "ValueSet",
     "knowledge",
+    "knowledge_for",
+    "sidecar_dir",
 ]
 
 
@@ -169,3 +171,18 @@ class Knowledge:
 def knowledge() -> Knowledge:
     """The built-in knowledge, loaded once per process."""
     return Knowledge()
+
+
+def sidecar_dir(criteria_file: Path) -> Path:
+    """Where a criteria file keeps the knowledge it names beyond the built-in.
+
+    `criteria.yaml` -> `criteria.knowledge/` (value sets and analytes of a parsed trial).
+    """
+    return criteria_file.with_name(criteria_file.stem + ".knowledge")
+
+
+def knowledge_for(criteria_file: Path | None) -> Knowledge:
+    """The built-in knowledge, widened by the criteria file's sidecar directory if it has one."""
+    if criteria_file is None or not sidecar_dir(criteria_file).is_dir():
+        return knowledge()
+    return Knowledge((DATA_DIR, sidecar_dir(criteria_file)))

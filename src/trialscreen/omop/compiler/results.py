@@ -55,20 +55,35 @@ class Results:
         return duration.subtract(self.cdm.as_of, lookback)
 
     def readings(self, name: str) -> ir.Table:
-        if name not in self._cache:
-            self._cache[name] = self._readings(self.kb.analyte(name))
-        return self._cache[name]
+        """The rows of one analyte (a view on the shared relation of every analyte)."""
+        rows = self.all()
+        return rows.filter(rows.analyte == name)
+
+    def all(self) -> ir.Table:
+        """One relation of every analyte's results, read once: (person_id, ..., analyte, num, qual, uln)."""
+        if "*" not in self._cache:
+            self._cache["*"] = self._all()
+        return self._cache["*"]
 
     def _qual_ids(self, positive: bool) -> list[int]:
         pairs = self.kb.qualitative.positive_codes if positive else self.kb.qualitative.negative_codes
         codings = {Coding(self.kb.uri_to_alias[uri], code) for uri, code in pairs}
         return sorted(self.vocab.codings(sorted(codings, key=lambda c: (c.system, c.code)), "qualitative"))
 
-    def _readings(self, analyte: Analyte) -> ir.Table:
+    def _all(self) -> ir.Table:
         m = self.cdm.results
-        ids = self.ids(analyte)
-        rows = m.filter(among(m.concept_id, ids) | among(m.source_id, ids))
-        rows = self._set_aside(analyte, rows)
+        analytes = sorted(self.kb.analytes.values(), key=lambda a: a.name)
+        ids = {a.name: self.ids(a) for a in analytes}
+        every = sorted({i for group in ids.values() for i in group})
+        rows = m.filter(among(m.concept_id, every) | among(m.source_id, every))
+        tag = ibis.cases(
+            *[(among(rows.concept_id, ids[a.name]) | among(rows.source_id, ids[a.name]), ibis.literal(a.name))
+              for a in analytes if ids[a.name]],
+            else_=ibis.null("string"),
+        )
+        rows = rows.mutate(analyte=tag)
+        for analyte in analytes:
+            rows = self._set_aside(analyte, rows)
         text = rows.value_text.strip().lower()
         flag = rows.value_text.strip().upper()
         q = self.kb.qualitative
@@ -81,18 +96,21 @@ class Results:
             (flag.isin(sorted(q.negative_interpretation)).fill_null(False), ibis.literal("negative")),
             else_=ibis.null("string"),
         )
-        uln: ir.FloatingValue = ibis.null("float64")
-        if analyte.value == "quantity":
-            factors = analyte_factors(analyte, self.units(ids))
-            factor = factor_expr(rows, factors)
-            num = rows.number * factor
-            uln = rows.range_high * factor
-        elif analyte.value == "ordinal":
-            num = self._ordinal(analyte, rows)
-        else:
-            num = ibis.null("float64")
+        nums: list[tuple[ir.BooleanValue, ir.Value]] = []
+        ulns: list[tuple[ir.BooleanValue, ir.Value]] = []
+        for analyte in analytes:
+            this = rows.analyte == analyte.name
+            if analyte.value == "quantity":
+                factor = factor_expr(rows, analyte_factors(analyte, self.units(ids[analyte.name])))
+                nums.append((this, rows.number * factor))
+                ulns.append((this, rows.range_high * factor))
+            elif analyte.value == "ordinal":
+                nums.append((this, self._ordinal(analyte, rows)))
+        num = ibis.cases(*nums, else_=ibis.null("float64")) if nums else ibis.null("float64")
+        uln = ibis.cases(*ulns, else_=ibis.null("float64")) if ulns else ibis.null("float64")
         return rows.select(
-            "person_id", "measurement_id", "day", "ts", num=num.cast("float64"), qual=qual, uln=uln.cast("float64")
+            "person_id", "measurement_id", "day", "ts", "analyte",
+            num=num.cast("float64"), qual=qual, uln=uln.cast("float64"),
         )
 
     def _ordinal(self, analyte: Analyte, rows: ir.Table) -> ir.FloatingValue:
@@ -116,7 +134,7 @@ class Results:
         return value
 
     def _set_aside(self, analyte: Analyte, rows: ir.Table) -> ir.Table:
-        """Drop results taken on supplemental oxygen (a linked component above its limit)."""
+        """Drop the analyte's results taken on supplemental oxygen (a linked component above its limit)."""
         for rule in analyte.set_aside_when_component:
             ids = sorted(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
             m = self.cdm.results
@@ -126,12 +144,20 @@ class Results:
                 value = value * factor_expr(comp, plain_factors(rule.unit, self.units(ids)))
             flagged = comp.filter((value > rule.above).fill_null(False))
             by_event = flagged.filter(flagged.event_id.notnull()).select(
-                c_person=flagged.person_id, c_event=flagged.event_id
+                c_person=flagged.person_id, c_event=flagged.event_id, c_analyte=ibis.literal(analyte.name)
             )
-            by_time = flagged.filter(flagged.event_id.isnull()).select(c_person=flagged.person_id, c_ts=flagged.ts)
+            by_time = flagged.filter(flagged.event_id.isnull()).select(
+                c_person=flagged.person_id, c_ts=flagged.ts, c_analyte=ibis.literal(analyte.name)
+            )
             # Two equi-joins (an OR in one join predicate would defeat hash joins).
             rows = rows.anti_join(
-                by_event, (by_event.c_person == rows.person_id) & (by_event.c_event == rows.measurement_id)
+                by_event,
+                (by_event.c_person == rows.person_id)
+                & (by_event.c_event == rows.measurement_id)
+                & (by_event.c_analyte == rows.analyte),
             )
-            rows = rows.anti_join(by_time, (by_time.c_person == rows.person_id) & (by_time.c_ts == rows.ts))
+            rows = rows.anti_join(
+                by_time,
+                (by_time.c_person == rows.person_id) & (by_time.c_ts == rows.ts) & (by_time.c_analyte == rows.analyte),
+            )
         return rows

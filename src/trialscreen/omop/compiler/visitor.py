@@ -43,6 +43,7 @@ from trialscreen.criteria.nodes import Comparator
 from trialscreen.knowledge import Knowledge
 from trialscreen.omop.compiler.cdm import FOREVER, NEVER, Cdm
 from trialscreen.omop.compiler.codes import among, contains_any, row_in_set
+from trialscreen.omop.compiler.domains import Domain, any_of, max_where
 from trialscreen.omop.compiler.results import Results
 from trialscreen.omop.vocabulary import Vocabulary, phase_index
 from trialscreen.units import factor_to
@@ -93,6 +94,8 @@ class ScreenCompiler:
         self.kb = kb
         self.results = Results(cdm, vocab, kb, {})
         self.leaves: list[ir.Table] = []
+        self.domains: dict[str, Domain] = {}
+        self._columns = 0
         self._memo: dict[tuple[Any, bool], Compiled] = {}
         self._persons: ir.Table | None = None
 
@@ -103,14 +106,32 @@ class ScreenCompiler:
         return self._persons
 
     def wide(self) -> Wide:
-        """The person table with every leaf's columns, in one flat chain of left joins."""
+        """The person table with every domain's and leaf's columns, in one flat chain of left joins."""
         persons = self.persons
-        if not self.leaves:
+        tables = [t for t in (d.table() for d in self.domains.values()) if t is not None] + self.leaves
+        if not tables:
             return persons
-        joined = persons.left_join(self.leaves[0], persons.person_id == self.leaves[0][self.leaves[0].columns[0]])
-        for leaf in self.leaves[1:]:
-            joined = joined.left_join(leaf, persons.person_id == leaf[leaf.columns[0]])
-        return joined.select(*persons.columns, *[c for leaf in self.leaves for c in leaf.columns[1:]])
+        joined = persons.left_join(tables[0], persons.person_id == tables[0][tables[0].columns[0]])
+        for table in tables[1:]:
+            joined = joined.left_join(table, persons.person_id == table[table.columns[0]])
+        return joined.select(*persons.columns, *[c for t in tables for c in t.columns[1:]])
+
+    def domain(self, name: str, rows: ir.Table) -> Domain:
+        if name not in self.domains:
+            self.domains[name] = Domain(name, rows)
+        return self.domains[name]
+
+    def column(self) -> str:
+        self._columns += 1
+        return f"_c{self._columns}"
+
+    def _flagged(self, domain: Domain, flag: ir.BooleanValue, expiry: ir.DateValue | None = None) -> Compiled:
+        """A closed-world leaf: true when some row of the domain has `flag` (with its latest expiry)."""
+        hit = domain.add(self.column(), any_of(flag), flag)
+        if expiry is None:
+            return Compiled(lambda w: w[hit].fill_null(False))
+        end = domain.add(self.column(), max_where(flag, expiry), flag)
+        return Compiled(lambda w: w[hit].fill_null(False), lambda w: w[end])
 
     def visit(self, node: Any, bad: bool) -> Compiled:
         """Compile `node`; `bad` is the truth value that stands in the way (for tie rules)."""
@@ -229,13 +250,14 @@ class ScreenCompiler:
         vs = self.kb.valueset(node.valueset)
         resolved = self.vocab.valueset(node.valueset, text_domains=("Condition",))
         rows = self.cdm.conditions
-        rows = rows.filter(row_in_set(rows, resolved, vs))
+        domain = self.domain("conditions", rows)
+        in_set = row_in_set(rows, resolved, vs)
         as_of = self.cdm.as_of
         not_abated = rows.end.isnull() | (rows.end > as_of)
         active = (rows.status.isnull() | rows.status.isin(list(_ACTIVE))) & not_abated
         present = (rows.status.isnull() | rows.status.isin(list(_PRESENT))) & not_abated
         if node.phase == "relapsed":
-            rows = rows.filter(present if node.timing in ("present", "ever") else active)
+            counted = in_set & (present if node.timing in ("present", "ever") else active)
             digit = rows.source_value.strip().replace(".", "").upper().substr(phase_index(vs), 1)
             by_value = rows.source_id == 0
             phase = vs.phase_digit or {}
@@ -249,46 +271,36 @@ class ScreenCompiler:
                 | (by_value & (digit == str(phase.get("remission")))).fill_null(False)
                 | (rows.status == "remission").fill_null(False)
             )
-            agg = rows.group_by("person_id").aggregate(
-                any_relapsed=relapsed.any(), any_neither=(~relapsed & ~remission).any()
-            )
-            table = agg.select(
-                "person_id",
-                truth=ibis.cases((agg.any_relapsed, True), (agg.any_neither, _bool(None)), else_=False),
-            )
-            return self._leaf(table, False)
+            any_relapsed = domain.add(self.column(), any_of(counted & relapsed), counted)
+            any_neither = domain.add(self.column(), any_of(counted & ~relapsed & ~remission), counted)
+
+            def phase_truth(w: Wide) -> ir.BooleanValue:
+                return ibis.cases(
+                    (w[any_relapsed].fill_null(False), True),
+                    (w[any_neither].fill_null(False), _bool(None)),
+                    else_=False,
+                )
+
+            return Compiled(phase_truth)
         if node.timing == "ever":
-            return self._leaf(self._any(rows), False)
+            return self._flagged(domain, in_set)
         if node.timing == "active":
-            return self._leaf(self._any(rows.filter(active)), False)
+            return self._flagged(domain, in_set & active)
         if node.timing == "present":
-            return self._leaf(self._any(rows.filter(present)), False)
+            return self._flagged(domain, in_set & present)
         window = node.window
         if window is None:
             raise ValueError(f"condition node on {node.valueset}: timing {node.timing} needs a window")
         start_in = self.cdm.within(rows.start, window)
         if node.timing == "onset_within":
-            inside = rows.filter(start_in)
-            return self._leaf(self._expiring(inside, self.cdm.plus(inside.start, window)), False, expiry=True)
-        end_in = rows.end.notnull() & self.cdm.within(rows.end, window)
-        counted = rows.mutate(act=active, start_in=start_in, end_in=end_in.fill_null(False))
-        counted = counted.filter(counted.act | counted.start_in | counted.end_in)
+            return self._flagged(domain, in_set & start_in, self.cdm.plus(rows.start, window))
+        end_in = (rows.end.notnull() & self.cdm.within(rows.end, window)).fill_null(False)
         ends = ibis.greatest(
-            ibis.cases((counted.start_in, self.cdm.plus(counted.start, window)), else_=ibis.literal(NEVER)),
-            ibis.cases((counted.end_in, self.cdm.plus(counted.end, window)), else_=ibis.literal(NEVER)),
+            ibis.cases((start_in, self.cdm.plus(rows.start, window)), else_=ibis.literal(NEVER)),
+            ibis.cases((end_in, self.cdm.plus(rows.end, window)), else_=ibis.literal(NEVER)),
         )
-        expiry = ibis.cases((counted.act, ibis.literal(FOREVER)), else_=ends)
-        return self._leaf(self._expiring(counted, expiry), False, expiry=True)
-
-    @staticmethod
-    def _any(rows: ir.Table) -> ir.Table:
-        return rows.select("person_id").distinct().mutate(truth=ibis.literal(True))
-
-    @staticmethod
-    def _expiring(rows: ir.Table, expiry: ir.DateValue) -> ir.Table:
-        marked = rows.mutate(_expiry=expiry)
-        agg = marked.group_by("person_id").aggregate(expiry=marked._expiry.max())
-        return agg.mutate(truth=ibis.literal(True))
+        expiry = ibis.cases((active, ibis.literal(FOREVER)), else_=ends)
+        return self._flagged(domain, in_set & (active | start_in | end_in), expiry)
 
     def _in(self, rows: ir.Table, name: str, **kwargs: Any) -> ir.BooleanValue:
         return row_in_set(rows, self.vocab.valueset(name, **kwargs), self.kb.valueset(name))
@@ -302,11 +314,11 @@ class ScreenCompiler:
             keep &= self._in(rows, node.category, descendants=True)
         if node.exclude:
             keep &= ~self._in(rows, node.exclude)
-        rows = rows.filter(keep)
+        domain = self.domain("procedures", rows)
         if node.window is None:
-            return self._leaf(self._any(rows), False)
-        inside = rows.filter(self.cdm.within(rows.day, node.window))
-        return self._leaf(self._expiring(inside, self.cdm.plus(inside.day, node.window)), False, expiry=True)
+            return self._flagged(domain, keep)
+        inside = keep & self.cdm.within(rows.day, node.window)
+        return self._flagged(domain, inside, self.cdm.plus(rows.day, node.window))
 
     def visit_medication(self, node: Medication, bad: bool) -> Compiled:
         rows = self.cdm.drugs
@@ -319,33 +331,34 @@ class ScreenCompiler:
             route_vs = self.kb.valueset(node.non_systemic_routes)
             local = among(rows.route_id, routes.ids) | contains_any(rows.route_text, route_vs.text)
             keep &= ~local
-        rows = rows.filter(keep)
         if node.unless_reason:
-            reason = self.vocab.valueset(node.unless_reason)
+            ids = self.vocab.valueset(node.unless_reason).ids
             obs = self.cdm.observations
-            ids = reason.ids
             given = obs.filter(
-                obs.event_id.notnull(), among(obs.concept_id, ids) | among(obs.value_id, ids) | among(obs.source_id, ids)
-            ).select(r_person=obs.person_id, r_event=obs.event_id)
-            rows = rows.anti_join(given, (given.r_person == rows.person_id) & (given.r_event == rows.exposure_id))
-        return self._leaf(self._any(rows), False)
+                obs.event_id.notnull(),
+                among(obs.concept_id, ids) | among(obs.value_id, ids) | among(obs.source_id, ids),
+            )
+            # observation_event_id names the drug_exposure_id (unique in its table).
+            keep &= ~rows.exposure_id.isin(given.event_id).fill_null(False)
+        return self._flagged(self.domain("drugs", rows), keep)
 
     def visit_immunization(self, node: Immunization, bad: bool) -> Compiled:
         rows = self.cdm.drugs
-        rows = rows.filter(self._in(rows, node.valueset))
+        keep = self._in(rows, node.valueset)
+        domain = self.domain("drugs", rows)
         if node.window is None:
-            return self._leaf(self._any(rows), False)
-        inside = rows.filter(self.cdm.within(rows.start, node.window))
-        return self._leaf(self._expiring(inside, self.cdm.plus(inside.start, node.window)), False, expiry=True)
+            return self._flagged(domain, keep)
+        inside = keep & self.cdm.within(rows.start, node.window)
+        return self._flagged(domain, inside, self.cdm.plus(rows.start, node.window))
 
     def visit_allergy(self, node: Allergy, bad: bool) -> Compiled:
         obs = self.cdm.observations
-        serious = obs.qualifier.strip().lower().isin(list(node.criticality)).fill_null(False) | obs.value_string.strip().lower().isin(
-            list(node.severity)
-        ).fill_null(False)
+        criticality = obs.qualifier.strip().lower().isin(list(node.criticality)).fill_null(False)
+        severity = obs.value_string.strip().lower().isin(list(node.severity)).fill_null(False)
+        serious = criticality | severity
         if node.valueset:
             serious &= self._in(obs, node.valueset)
-        return self._leaf(self._any(obs.filter(serious)), False)
+        return self._flagged(self.domain("observations", obs), serious)
 
     def visit_consent(self, node: Consent, bad: bool) -> Compiled:
         return Compiled(lambda w: _bool(None))  # OMOP holds no consent
@@ -366,51 +379,70 @@ class ScreenCompiler:
         )
         return ranked.filter(ranked._rank == 0).select("person_id", "truth")
 
-    def _threshold(self, node: Measurement, rows: ir.Table) -> ir.NumericValue | None:
-        analyte = self.kb.analyte(node.analyte)
-        if node.uln_multiple is not None:
-            default = analyte.uln
-            by_gender = analyte.uln_by_gender
-            to_compared = factor_to(analyte, analyte.uln_unit) if analyte.uln_unit else 1.0
-            uln_default: ir.NumericValue = ibis.literal(default * to_compared if default is not None else None, "float64")
-            if by_gender:
-                uln_default = ibis.cases(
-                    *[(rows.gender == g, ibis.literal(v * to_compared)) for g, v in sorted(by_gender.items())],
-                    else_=uln_default,
-                )
-            return rows.uln.fill_null(uln_default) * node.uln_multiple
-        if node.value is None:
-            return None
-        factor = factor_to(analyte, node.unit) if node.unit and analyte.unit else 1.0
-        return ibis.literal(node.value * factor, "float64")
-
     def visit_measurement(self, node: Measurement, bad: bool) -> Compiled:
+        """The latest result in the look-back, as one aggregate per person.
+
+        Each row's key is epoch seconds x 3 plus how unfavourable its reading is (2: the truth
+        that stands in the way, 1: unknown, 0: the other). MAX(key) is the latest result and,
+        on a tie, the least favourable one; key mod 3 gives its truth back.
+        """
         analyte = self.kb.analyte(node.analyte)
-        rows = self.results.readings(node.analyte)
+        rows = self.results.all()
+        domain = self.domain("results", rows)
         lookback = node.lookback or analyte.lookback
-        rows = rows.filter(rows.day >= self.results.first_day(lookback))
+        flag = (rows.analyte == node.analyte) & (rows.day >= self.results.first_day(lookback))
+        stamp = rows.ts.epoch_seconds().cast("float64").floor().cast("int64") * 3
+        genders: list[str | None] = [None]
         if node.uln_multiple is not None and analyte.uln_by_gender:
-            p = self.persons
-            genders = p.select(g_person=p.person_id, gender=p.gender)
-            rows = rows.join(genders, rows.person_id == genders.g_person).drop("g_person")
+            genders = [*sorted(analyte.uln_by_gender), None]
+        keys: dict[str | None, str] = {}
+        for gender in genders:
+            truth = self._row_truth(node, rows, gender)
+            score = ibis.cases((truth == bad, 2), (truth.isnull(), 1), else_=0)
+            keys[gender] = domain.add(self.column(), max_where(flag, stamp + score), flag)
+        missing = _bool(_TRUTH[node.if_missing])
+
+        def decode(key: ir.IntegerValue) -> ir.BooleanValue:
+            rest = key % 3
+            return ibis.cases(
+                (key.isnull(), missing), (rest == 2, _bool(bad)), (rest == 1, _bool(None)), else_=_bool(not bad)
+            )
+
+        def latest(w: Wide) -> ir.BooleanValue:
+            if len(keys) == 1:
+                return decode(w[keys[None]])
+            branches = [(w.gender == g, decode(w[col])) for g, col in keys.items() if g is not None]
+            return ibis.cases(*branches, else_=decode(w[keys[None]]))
+
+        return Compiled(latest)
+
+    def _row_truth(self, node: Measurement, rows: ir.Table, gender: str | None) -> ir.BooleanValue:
+        """What one result says for the node (NULL when it cannot be read)."""
         if node.expect is not None:
             other = "negative" if node.expect == "positive" else "positive"
-            truth = ibis.cases((rows.qual == node.expect, True), (rows.qual == other, False), else_=_bool(None))
-        else:
-            if node.op is None:
-                raise ValueError(f"measurement of {node.analyte}: give `op` with `value` or `uln_multiple`")
-            threshold = self._threshold(node, rows)
-            if threshold is None:
-                raise ValueError(f"measurement of {node.analyte}: no threshold")
-            branches: list[tuple[ir.BooleanValue, ir.BooleanValue]] = [
-                (rows.num.notnull(), _compare(rows.num, node.op, threshold))
-            ]
-            for reading, meaning in (("negative", node.if_negative), ("positive", node.if_positive)):
-                if meaning is not None:
-                    branches.append((rows.qual == reading, _bool(_TRUTH[meaning])))
-            truth = ibis.cases(*branches, else_=_bool(None))
-        latest = self._latest(rows.mutate(truth=truth), bad)
-        return self._leaf(latest, _TRUTH[node.if_missing])
+            return ibis.cases((rows.qual == node.expect, True), (rows.qual == other, False), else_=_bool(None))
+        if node.op is None:
+            raise ValueError(f"measurement of {node.analyte}: give `op` with `value` or `uln_multiple`")
+        threshold = self._threshold(node, rows, gender)
+        branches: list[tuple[ir.BooleanValue, ir.BooleanValue]] = [
+            (rows.num.notnull(), _compare(rows.num, node.op, threshold))
+        ]
+        for reading, meaning in (("negative", node.if_negative), ("positive", node.if_positive)):
+            if meaning is not None:
+                branches.append((rows.qual == reading, _bool(_TRUTH[meaning])))
+        return ibis.cases(*branches, else_=_bool(None))
+
+    def _threshold(self, node: Measurement, rows: ir.Table, gender: str | None) -> ir.NumericValue:
+        analyte = self.kb.analyte(node.analyte)
+        if node.uln_multiple is not None:
+            default = analyte.default_uln(gender)
+            to_compared = factor_to(analyte, analyte.uln_unit) if analyte.uln_unit else 1.0
+            fallback = ibis.literal(default * to_compared if default is not None else None, "float64")
+            return rows.uln.fill_null(fallback) * node.uln_multiple
+        if node.value is None:
+            raise ValueError(f"measurement of {node.analyte}: no threshold")
+        factor = factor_to(analyte, node.unit) if node.unit and analyte.unit else 1.0
+        return ibis.literal(node.value * factor, "float64")
 
     def visit_derived(self, node: Derived, bad: bool) -> Compiled:
         if node.quantity != "creatinine_clearance":
