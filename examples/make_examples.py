@@ -257,6 +257,44 @@ def prophylaxis_and_topical(pid: str) -> PatientBuilder:
     return p
 
 
+def hyperleukocytosis(pid: str) -> PatientBuilder:
+    return well_patient(pid, born(57), "male", labs=Labs(wbc=125.0))
+
+
+def surgery_and_vaccine(pid: str) -> PatientBuilder:
+    p = well_patient(pid, born(47), "male")
+    p.procedure(fb.CPT, "47562", ago(10), category=SURGICAL, display="Laparoscopic cholecystectomy")
+    p.immunization("03", ago(20))  # MMR, live
+    return p
+
+
+def lapsing_and_lasting(pid: str) -> PatientBuilder:
+    p = well_patient(pid, born(50), "male")
+    p.procedure(fb.CPT, "38241", ago(42), display="Autologous hematopoietic cell transplant")
+    p.condition("B18.2", onset="2019-05-02")  # chronic hepatitis C, active
+    return p
+
+
+def old_hcg(pid: str) -> PatientBuilder:
+    p = well_patient(pid, born(30), "female")
+    p.observation("2106-3", value_code=NEGATIVE, when=ago(9))
+    return p
+
+
+def hysterectomy(pid: str) -> PatientBuilder:
+    answers = {"inc-4": True, "inc-5.survival": True, "exc-16": False}
+    p = well_patient(pid, born(40), "female", attest=answers)
+    p.condition("Z90.710", onset="2018-09-12", clinical_status=None)
+    return p
+
+
+def heart_failure(pid: str) -> PatientBuilder:
+    p = well_patient(pid, born(66), "male")
+    p.condition("I50.22", onset="2024-03-01")
+    p.observation("88020-3", value_string="Class III", when=ago(60), category="survey")
+    return p
+
+
 CASES: list[Case] = [
     Case(
         "01-eligible-relapsed-aml",
@@ -434,6 +472,70 @@ CASES: list[Case] = [
         "hydrocortisone is topical (not systemic) and tacrolimus is not active.",
         {"exc-7": "pass", "exc-11": "pass", "inc-7": "pass"},
         prophylaxis_and_topical,
+    ),
+    Case(
+        "17-hyperleukocytosis",
+        "WBC 125 x 10^9/L (10*3/uL) 2 days ago.",
+        "ineligible",
+        None,
+        "exc-10 fails: the latest WBC within 7 days is >= 100 x 10^9/L (hyperleukocytosis). "
+        "exc-10 has no eligible_from.",
+        {"exc-10": "fail"},
+        hyperleukocytosis,
+    ),
+    Case(
+        "18-surgery-and-live-vaccine",
+        "Laparoscopic cholecystectomy (CPT 47562, category surgical) on 2026-11-15 and MMR "
+        "(CVX 03, live) on 2026-11-05.",
+        "ineligible",
+        "2026-12-13",
+        "exc-14 fails until 2026-11-15 + 28 days = 2026-12-13 (not a minor procedure); exc-12 "
+        "until 2026-11-05 + 28 days = 2026-12-03. Both failures have a window, so the "
+        "patient's eligible_from is the later one.",
+        {"exc-14": "fail", "exc-12": "fail"},
+        surgery_and_vaccine,
+    ),
+    Case(
+        "19-lapsing-and-lasting",
+        "Auto-SCT (CPT 38241) on 2026-10-14 and active chronic hepatitis C (B18.2) with a negative HCV antibody test.",
+        "ineligible",
+        None,
+        "exc-8 fails with eligible_from 2027-01-14, but exc-3.hcv fails too (an active B18.2 "
+        "fails whatever the test says) and time does not cure it, so the patient has no "
+        "eligible_from.",
+        {"exc-8": "fail", "exc-3.hcv": "fail", "exc-3": "fail"},
+        lapsing_and_lasting,
+    ),
+    Case(
+        "20-childbearing-old-hcg",
+        "Woman of 30 whose only hCG (negative) is 9 days old.",
+        "needs_review",
+        None,
+        "Of childbearing potential, and no hCG within the 7-day look-back: inc-7 is unknown "
+        "(a pregnancy test is never assumed).",
+        {"inc-7": "unknown", "inc-8": "pass"},
+        old_hcg,
+    ),
+    Case(
+        "21-after-hysterectomy",
+        "Woman of 40 with Z90.710 (acquired absence of cervix and uterus, no clinical "
+        "status), no pregnancy test and no contraception attestation.",
+        "eligible",
+        None,
+        "Not of childbearing potential (Z90.71, any status): inc-7 and inc-8 are not "
+        "applicable, so they pass without a test or an attestation.",
+        {"inc-7": "pass", "inc-8": "pass"},
+        hysterectomy,
+    ),
+    Case(
+        "22-heart-failure-nyha-3",
+        "Active chronic systolic heart failure (I50.22, onset 2024) with NYHA 'Class III' 60 days ago.",
+        "ineligible",
+        None,
+        "exc-5 fails: heart failure with NYHA >= II that is active on the as-of date; while it "
+        "counts because it is active there is no eligible_from.",
+        {"exc-5": "fail"},
+        heart_failure,
     ),
 ]
 
