@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trialscreen.fhir import PatientRecord
-from trialscreen.questionnaire import Questionnaire
+from trialscreen.questionnaire import Quantity, Questionnaire
 from trialscreen.questionnaire.answers import AnswerError, parse_answers, to_resources
 
 from .conftest import AS_OF
@@ -79,4 +79,4 @@ def test_bad_answers_are_named(seed_q: Questionnaire, raw: dict, link: str, word
 
 def test_commas_as_decimal_separator(seed_q: Questionnaire) -> None:
     parsed = parse_answers(seed_q, {"test.hemoglobin": {"value": "9,5", "unit": "g/dL"}})
-    assert parsed["test.hemoglobin"].value == 9.5  # type: ignore[union-attr]
+    assert parsed["test.hemoglobin"] == Quantity(9.5, "g/dL")

@@ -92,3 +92,14 @@ def test_never_more_certain_than_the_answers(
         statuses = {i.id: i.status for i in resolved.failed + resolved.passed + resolved.to_check + resolved.site_checks}
         for cid, status in certain.items():
             assert statuses[cid] == status, (cid, fill)
+
+
+@pytest.mark.parametrize(
+    ("aml", "status"),
+    [("relapsed", "pass"), ("refractory", "pass"), ("remission", "fail"), ("no", "fail"), ("unknown", "unknown")],
+)
+def test_diagnosis_and_its_phase(seed_criteria: CriteriaSet, seed_q: Questionnaire, screener: Screener, aml: str,
+                                 status: str) -> None:
+    out = _assess(seed_criteria, seed_q, qualifying(seed_q, **{"condition.aml": aml}), screener)
+    statuses = {i.id: i.status for i in out.failed + out.passed + out.to_check + out.site_checks}
+    assert statuses["inc-3"] == status

@@ -93,7 +93,10 @@ def test_search_and_read_the_trial(browser: Any, site: str) -> None:
         assert page.get_by_text("patients applied").is_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], "no sideways scrolling"
-        page.screenshot(path=str(SHOTS / f"trial-{name}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"trial-{name}.png"), full_page=False)
+        page.screenshot(path=str(SHOTS / f"trial-{name}-full.png"), full_page=True)
+        action = page.get_by_role("link", name="Check whether you may qualify")
+        assert action.bounding_box()["y"] < viewport["height"] * 2, "the next step is near the top"
         page.close()
 
 
