@@ -22,14 +22,6 @@ def synthea_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return parquet_copy(SYNTHEA_54, tmp_path_factory.mktemp("synthea-parquet"), upper=True)
 
 
-def test_spark_reads_a_parquet_directory_as_duckdb_does(spark: object, synthea_parquet: Path) -> None:
-    with open_engine(parse_source(str(synthea_parquet)), "duckdb") as duck:
-        expected = fingerprint(duck.con)
-    with open_engine(parse_source(str(synthea_parquet)), "spark", spark_session=spark) as session:
-        assert session.cdm_version == "5.4"
-        assert fingerprint(session.con) == expected
-
-
 def test_spark_gets_a_v5_3_csv_source_through_duckdb(spark: object) -> None:
     with open_engine(parse_source(str(GIBLEED_53)), "spark", spark_session=spark) as session:
         assert session.cdm_version == "5.3"
