@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import orjson
 from dateutil.relativedelta import relativedelta
-from evaluate_support import AS_OF, SEED, patient, result, screen, status
+from evaluate_support import AS_OF, SCREENER, SEED, patient, result, screen, status
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trialscreen.fhir.builder import ATC, CPT, PatientBuilder
+from trialscreen.fhir.read import PatientRecord
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -181,3 +183,15 @@ def test_an_unrelated_resource_never_changes_a_status(person: tuple[str, str, li
     after = screen(p)
     assert after.statuses() == before.statuses()
     assert after.verdict == before.verdict and after.eligible_from == before.eligible_from
+
+
+@FAST
+@given(people, st.randoms(use_true_random=False))
+def test_the_order_of_resources_never_changes_a_status(person: tuple[str, str, list[int]], rnd: Any) -> None:
+    p = build(*person)
+    before = screen(p)
+    resources = p.resources()
+    rnd.shuffle(resources)
+    after = SCREENER.screen(PatientRecord.from_resources(resources), AS_OF)
+    assert after.statuses() == before.statuses()
+    assert (after.verdict, after.eligible_from) == (before.verdict, before.eligible_from)
