@@ -187,3 +187,12 @@ def test_attestation_on_applicable_pregnancy_test() -> None:
     assert status(screen(p), "inc-7") == "pass"  # no test: the attestation decides
     p.observation("2118-8", value_code="10828004", when="2026-11-24")
     contradiction(p, "inc-7", "fail")  # a positive test: the record wins
+
+
+@pytest.mark.parametrize("order", [(True, False), (False, True)])
+@pytest.mark.parametrize("criterion", ["inc-4", "exc-16", "inc-6.lvef", "exc-3.cmv"])
+def test_answers_authored_at_the_same_time_tie_to_the_least_favourable(order: tuple[bool, bool], criterion: str) -> None:
+    p = patient()
+    for value in order:
+        p.attestation({criterion: value}, authored="2026-11-20T10:00:00+00:00")
+    assert status(screen(p), criterion) == "fail"

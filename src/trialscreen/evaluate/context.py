@@ -12,7 +12,7 @@ from trialscreen.fhir.facts import AnswerFact, Facts
 class Context:
     facts: Facts
     as_of: date
-    _answers: dict[str, AnswerFact] | None = field(default=None)
+    _answers: dict[str, list[AnswerFact]] | None = field(default=None)
 
     @property
     def age_bounds(self) -> tuple[int, int] | None:
@@ -31,18 +31,29 @@ class Context:
             return None
         return bounds[0]
 
-    def answer(self, link_id: str) -> AnswerFact | None:
-        """The latest boolean answer to `link_id` authored on or before the as-of date."""
+    def answer(self, link_id: str, kind: str = "inclusion") -> AnswerFact | None:
+        """The latest boolean answer to `link_id` authored on or before the as-of date.
+
+        Answers authored at exactly the same time that disagree tie: the least favourable for
+        a criterion of this `kind` counts (false for an inclusion, true for an exclusion), so
+        the result never depends on the order of resources.
+        """
         if self._answers is None:
-            latest: dict[str, AnswerFact] = {}
+            latest: dict[str, list[AnswerFact]] = {}
             for ans in self.facts.answers:
                 if ans.authored.date() > self.as_of:
                     continue
                 held = latest.get(ans.link_id)
-                if held is None or ans.authored >= held.authored:
-                    latest[ans.link_id] = ans
+                if held is None or ans.authored > held[0].authored:
+                    latest[ans.link_id] = [ans]
+                elif ans.authored == held[0].authored:
+                    held.append(ans)
             self._answers = latest
-        return self._answers.get(link_id)
+        tied = self._answers.get(link_id)
+        if not tied:
+            return None
+        worst = kind != "inclusion"
+        return next((a for a in tied if a.value is worst), tied[0])
 
 
 def _years(born: date, as_of: date) -> int:

@@ -70,7 +70,7 @@ def _attestation(node: Attestation, polarity: str, c: Compiler) -> Check:
     question = node.question
 
     def run(ctx: Context) -> Outcome:
-        answer = ctx.answer(link)
+        answer = ctx.answer(link, polarity)
         if answer is None:
             return Outcome(
                 UNKNOWN,

@@ -111,7 +111,7 @@ class Screener:
         evidence = out.evidence  # a fresh list per evaluation: ours to extend
         missing = out.missing
         if not comp.attested_rule:
-            answer = ctx.answer(c.id)
+            answer = ctx.answer(c.id, c.kind)
             if answer is not None:
                 says = status_of(TRUE if answer.value else FALSE, c.kind)
                 ev = Evidence(answer.ref, f"attestation {c.id}", answer.value, date=answer.authored.date().isoformat())
