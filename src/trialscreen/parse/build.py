@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trialscreen.criteria.criterion import CriteriaSet, Criterion
-from trialscreen.criteria.nodes import AllOf, AnyOf, ManualReview, Node, Not, Uncertain
+from trialscreen.criteria.nodes import AllOf, AnyOf, Attestation, ManualReview, Node, Not, Uncertain
 from trialscreen.parse.clauses import ClauseParser, Kind, Parsed, Sink
 from trialscreen.parse.split import Item, split_criteria
 
@@ -108,9 +108,10 @@ class CriteriaParser:
             pieces.extend(self._pieces(text, s + body_start, e + body_start, kind))
         if len(pieces) == 1:
             return self._criterion(cid, kind, text, pieces[0][2], source)
+        names = _part_names([parsed.node for _, _, parsed in pieces])
         parts = [
-            self._criterion(f"{cid}.{i}", kind, text[s:e], parsed, (source[0] + s, source[0] + e) if source else None)
-            for i, (s, e, parsed) in enumerate(pieces, 1)
+            self._criterion(f"{cid}.{name}", kind, text[s:e], parsed, (source[0] + s, source[0] + e) if source else None)
+            for name, (s, e, parsed) in zip(names, pieces, strict=True)
         ]
         return Criterion(id=cid, kind=kind, text=text, parts=tuple(parts), origin="parsed", source=source)
 
@@ -150,6 +151,32 @@ def _rule_of(criterion: Criterion) -> Node:
     if criterion.rule is not None:
         return criterion.rule
     return AllOf(items=tuple(_rule_of(p) for p in criterion.parts))
+
+
+def _part_name(node: Node) -> str | None:
+    """A readable name for a part: its analyte, value set or topic ('inc-5.ecog')."""
+    if isinstance(node, (AllOf, AnyOf)):
+        return _part_name(node.items[0]) if node.items else None
+    if isinstance(node, (Not, Uncertain)):
+        return _part_name(node.item)
+    for attr in ("analyte", "valueset", "quantity"):
+        value = getattr(node, attr, None)
+        if isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value):
+            return value
+    if isinstance(node, Attestation) and re.search(r"survival|life expectancy", node.question, re.I):
+        return "survival"
+    return None
+
+
+def _part_names(nodes: list[Node]) -> list[str]:
+    """Names of the parts of one criterion: readable where possible, numbers otherwise, unique."""
+    out: list[str] = []
+    for i, node in enumerate(nodes, 1):
+        name = _part_name(node) or str(i)
+        if name in out:
+            name = f"{name}_{i}"
+        out.append(name)
+    return out
 
 
 def _names_a_measurement(text: str) -> bool:

@@ -38,6 +38,11 @@ class CriterionComparison:
     only_parsed: tuple[Signature, ...]
     manual: tuple[str, ...]
 
+    @property
+    def strict(self) -> bool:
+        """A match with no manual-review alternative either: the same verdicts follow."""
+        return self.matches and not self.manual
+
 
 def _days(window: str | None) -> str | None:
     if window is None:
@@ -129,9 +134,6 @@ def signature(node: Node, negated: bool, valuesets: dict[str, dict[str, Any]]) -
         if data.get(key) is not None:
             data[key] = float(data[key])
     data.pop("lookback", None)
-    data.pop("if_missing", None)
-    data.pop("if_negative", None)
-    data.pop("if_positive", None)
     data.pop("non_systemic_routes", None)
     return (negated, kind, tuple(sorted((k, _freeze(v)) for k, v in data.items())))
 

@@ -136,6 +136,11 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
         return Found(Derived(quantity="creatinine_clearance", op=op, value=value, unit="mL/min", source=span), span)
     if unit is None and name not in ("inr", "ecog", "nyha"):
         return None  # a quantity without its unit is not guessed
+    if unit == "{copies}/mL" and op in (">", ">="):
+        # a viral load reported only as "not detected" is below any positive threshold;
+        # "detected" without a number says nothing about the threshold
+        node = Measurement(analyte=name, op=op, value=value, unit=unit, if_negative="false", if_positive="unknown", source=span)
+        return Found(node, span)
     return Found(Measurement(analyte=name, op=op, value=value, unit=unit, source=span), span)
 
 
