@@ -60,7 +60,7 @@ def as_omop_holds(facts: Facts) -> Facts:
 def _day(value: Any) -> date | None:
     if value is None:
         return None
-    return value.date() if hasattr(value, "date") and callable(value.date) else value  # type: ignore[no-any-return]
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
 def disagreements(out: Path, *, reduce: bool = True) -> tuple[Counter[str], list[tuple[str, str, Any, Any]], int]:

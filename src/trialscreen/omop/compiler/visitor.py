@@ -43,7 +43,7 @@ from trialscreen.criteria.nodes import Comparator
 from trialscreen.knowledge import Knowledge
 from trialscreen.omop.compiler.cdm import FOREVER, NEVER, Cdm
 from trialscreen.omop.compiler.codes import among, contains_any, row_in_set
-from trialscreen.omop.compiler.domains import Domain, any_of, max_where
+from trialscreen.omop.compiler.domains import Domain
 from trialscreen.omop.compiler.results import Results
 from trialscreen.omop.vocabulary import Vocabulary, phase_index
 from trialscreen.units import factor_to
@@ -127,10 +127,10 @@ class ScreenCompiler:
 
     def _flagged(self, domain: Domain, flag: ir.BooleanValue, expiry: ir.DateValue | None = None) -> Compiled:
         """A closed-world leaf: true when some row of the domain has `flag` (with its latest expiry)."""
-        hit = domain.add(self.column(), any_of(flag), flag)
+        hit = domain.any(self.column(), flag)
         if expiry is None:
             return Compiled(lambda w: w[hit].fill_null(False))
-        end = domain.add(self.column(), max_where(flag, expiry), flag)
+        end = domain.max_where(self.column(), flag, expiry)
         return Compiled(lambda w: w[hit].fill_null(False), lambda w: w[end])
 
     def visit(self, node: Any, bad: bool) -> Compiled:
@@ -271,8 +271,8 @@ class ScreenCompiler:
                 | (by_value & (digit == str(phase.get("remission")))).fill_null(False)
                 | (rows.status == "remission").fill_null(False)
             )
-            any_relapsed = domain.add(self.column(), any_of(counted & relapsed), counted)
-            any_neither = domain.add(self.column(), any_of(counted & ~relapsed & ~remission), counted)
+            any_relapsed = domain.any(self.column(), counted & relapsed)
+            any_neither = domain.any(self.column(), counted & ~relapsed & ~remission)
 
             def phase_truth(w: Wide) -> ir.BooleanValue:
                 return ibis.cases(
@@ -399,7 +399,7 @@ class ScreenCompiler:
         for gender in genders:
             truth = self._row_truth(node, rows, gender)
             score = ibis.cases((truth == bad, 2), (truth.isnull(), 1), else_=0)
-            keys[gender] = domain.add(self.column(), max_where(flag, stamp + score), flag)
+            keys[gender] = domain.max_where(self.column(), flag, stamp + score)
         missing = _bool(_TRUTH[node.if_missing])
 
         def decode(key: ir.IntegerValue) -> ir.BooleanValue:
