@@ -119,6 +119,12 @@ ACTIONS: list[Action] = [
     lambda p: p.medication_request(code="42316", authored="2026-11-01", route="6064005"),
     lambda p: p.consent(when="2026-11-01"),
     lambda p: p.attestation({"inc-4": True, "exc-16": False, "inc-8": True}, authored="2026-11-20"),
+    # results and answers at the same instant: ties the order of resources must not decide
+    lambda p: p.observation("1742-6", value=30, unit="U/L", when="2026-11-22T08:00:00Z"),
+    lambda p: p.observation("1742-6", value=300, unit="U/L", when="2026-11-22T08:00:00Z"),
+    lambda p: p.attestation({"inc-4": False, "exc-16": True}, authored="2026-11-20"),
+    lambda p: p.observation("29463-7", value=50, unit="kg", when="2026-11-20"),
+    lambda p: p.observation("2164-2", value=70, unit="mL/min", when="2026-11-20"),
 ]
 
 UNRELATED: list[Action] = [
