@@ -369,14 +369,16 @@ class _Builder:
                 help=f"Only a result {recent}.",
                 options=options,
             )
+        units = self.words.units(analyte)
+        choose = " Choose the unit printed on your report." if len(units) > 1 else ""
         return Question(
             link,
             f"What was your most recent {w.plain}?",
             "quantity",
             section,
             n,
-            help=f"Only a result {recent}. Choose the unit printed on your report.",
-            units=self.words.units(analyte),
+            help=f"Only a result {recent}.{choose}",
+            units=units,
         )
 
     # --- when can a node still be true / false -------------------------------------------
