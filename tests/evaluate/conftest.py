@@ -1,20 +1,11 @@
-"""Fixtures for the evaluator tests; the helpers themselves live in `evaluate_support`.
+"""Helpers for the evaluator tests: `screen(builder, as_of)` and `status(report, id)`.
 
-`screen(builder, as_of)` screens a built patient against NCT06125652 and `status(report, id)`
-reads one criterion's (or part's) status.
+They live in `evaluate_support` (imported here and by each test module) because several test
+directories have a `conftest.py`, and pytest does not keep those importable by name.
 """
 
 from __future__ import annotations
 
-import pytest
 from evaluate_support import AS_OF, eligible_patient, patient, result, screen, status
 
-from trialscreen.fhir.builder import PatientBuilder
-
 __all__ = ["AS_OF", "eligible_patient", "patient", "result", "screen", "status"]
-
-
-@pytest.fixture
-def p() -> PatientBuilder:
-    """A bare 46-year-old woman with no data."""
-    return patient()
