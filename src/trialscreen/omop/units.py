@@ -43,7 +43,7 @@ def unit_of(concept_code: str | None, source_value: str | None) -> str | None:
     return None
 
 
-def distinct_units(con: ibis.BaseBackend, rows: ir.Table) -> list[tuple[int, int, int, str, str | None]]:
+def distinct_units(concept: ir.Table, rows: ir.Table) -> list[tuple[int, int, int, str, str | None]]:
     """(concept_id, source_id, unit_concept_id, unit_source_value, UCUM code) occurring in `rows`.
 
     One query for every analyte at once; `units_of` then picks an analyte's units.
@@ -54,7 +54,7 @@ def distinct_units(con: ibis.BaseBackend, rows: ir.Table) -> list[tuple[int, int
         unit_concept_id=rows.unit_concept_id.cast("int64").fill_null(0),
         unit_source_value=rows.unit_source_value.cast("string").fill_null(NO_UNIT),
     ).distinct()
-    concept = con.table("concept").filter(lambda c: c.vocabulary_id == UCUM_VOCABULARY)
+    concept = concept.filter(concept.vocabulary_id == UCUM_VOCABULARY)
     joined = pairs.left_join(concept, pairs.unit_concept_id == concept.concept_id).select(
         pairs.concept_id, pairs.source_id, pairs.unit_concept_id, pairs.unit_source_value, code=concept.concept_code
     )

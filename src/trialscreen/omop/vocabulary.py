@@ -20,7 +20,7 @@ dropped in silence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,8 @@ class Vocabulary:
     con: ibis.BaseBackend
     kb: Knowledge = field(default_factory=knowledge)
     expand_atc: bool = False
+    tables: Callable[[str], ir.Table] | None = None
+    """How a table is opened (the compiler passes one that names a missing table clearly)."""
     missing: list[tuple[str, str, str]] = field(default_factory=list)
     _candidates: dict[str, list[Concept]] = field(default_factory=dict)
     _sets: dict[tuple[str, bool, tuple[str, ...]], ResolvedSet] = field(default_factory=dict)
@@ -85,7 +87,7 @@ class Vocabulary:
     # --- tables -------------------------------------------------------------------------
 
     def _table(self, name: str) -> ir.Table:
-        return self.con.table(name)
+        return self.tables(name) if self.tables is not None else self.con.table(name)
 
     @staticmethod
     def _rows(expr: ir.Table) -> list[dict[str, Any]]:

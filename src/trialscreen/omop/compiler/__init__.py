@@ -75,7 +75,7 @@ def compile_screen(
     """
     kb = knowledge_ or knowledge()
     cdm = Cdm(con, as_of)
-    vocab = Vocabulary(con, kb, expand_atc=expand_atc)
+    vocab = Vocabulary(con, kb, expand_atc=expand_atc, tables=cdm.table)
     compiler = ScreenCompiler(criteria, cdm, vocab, kb)
 
     plans: dict[str, tuple[Compiled | None, Compiled | None]] = {}

@@ -44,7 +44,7 @@ class Results:
                     wanted.update(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
             rows = self.cdm.results
             rows = rows.filter(among(rows.concept_id, sorted(wanted)) | among(rows.source_id, sorted(wanted)))
-            self._units = distinct_units(self.cdm.con, rows)
+            self._units = distinct_units(self.cdm.table("concept"), rows)
         return units_of(self._units, ids)
 
     def ids(self, analyte: Analyte) -> list[int]:
@@ -76,11 +76,12 @@ class Results:
         ids = {a.name: self.ids(a) for a in analytes}
         every = sorted({i for group in ids.values() for i in group})
         rows = m.filter(among(m.concept_id, every) | among(m.source_id, every))
-        tag = ibis.cases(
-            *[(among(rows.concept_id, ids[a.name]) | among(rows.source_id, ids[a.name]), ibis.literal(a.name))
-              for a in analytes if ids[a.name]],
-            else_=ibis.null("string"),
-        )
+        branches = [
+            (among(rows.concept_id, ids[a.name]) | among(rows.source_id, ids[a.name]), ibis.literal(a.name))
+            for a in analytes
+            if ids[a.name]
+        ]
+        tag = ibis.cases(*branches, else_=ibis.null("string")) if branches else ibis.null("string")
         rows = rows.mutate(analyte=tag)
         for analyte in analytes:
             rows = self._set_aside(analyte, rows)
