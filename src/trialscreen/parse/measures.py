@@ -44,7 +44,8 @@ _UNIT = "|".join(
 _CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|count|level|levels|value|values|concentration|score|of|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
 THRESHOLD = re.compile(
     _CONNECT
-    + rf"(?P<cmp>{COMPARATOR.pattern})\s*(?P<num>{_NUM})\s*(?:(?P<uln>{_ULN})|(?P<count>{_COUNT_UNIT})|(?P<unit>{_UNIT})(?![a-z]))?",
+    + rf"(?:(?P<cmp>{COMPARATOR.pattern})\s*)?(?P<num>{_NUM})\s*(?:(?P<uln>{_ULN})|(?P<count>{_COUNT_UNIT})|(?P<unit>{_UNIT})(?![a-z]))?"
+    + r"(?:\s*(?:or|and)\s+(?P<post>higher|greater|more|above|over|less|lower|below|fewer|under)\b)?",
     re.IGNORECASE,
 )
 NORMAL = re.compile(
@@ -54,7 +55,7 @@ NORMAL = re.compile(
 _SCALE = re.compile(
     _CONNECT
     + r"(?:(?P<cmp>" + COMPARATOR.pattern + r")\s*(?:class\s*)?(?P<n>\d{1,3}|[ivx]{1,4})\b"
-    r"|(?:class\s*)?(?P<lo>\d{1,3}|[ivx]{1,4})\s*(?:-|–|to|through)\s*(?P<hi>\d{1,3}|[ivx]{1,4})\b"
+    r"|(?:class\s*)?(?P<lo>\d{1,3}|[ivx]{1,4})\s*(?:-|–|~|to|through)\s*(?P<hi>\d{1,3}|[ivx]{1,4})\b"
     r"|(?:class\s*)?(?P<list>(?:(?:\d{1,3}|[ivx]{1,4})\s*(?:,\s*|or\s+|/\s*|and\s+)+)+(?:\d{1,3}|[ivx]{1,4}))\b"
     r"|(?:class\s*)?(?P<one>\d{1,3}|[ivx]{1,4})\s+or\s+(?P<dir>less|lower|better|below|greater|higher|more|worse|above)\b)",
     re.IGNORECASE,
@@ -114,12 +115,16 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
         node = Measurement(analyte=name, op="<=", uln_multiple=1.0, source=(hit.start, hit.end + normal.end()))
         return Found(node, (hit.start, hit.end + normal.end()))
     m = THRESHOLD.match(rest)
-    if not m:
+    if not m or not (m.group("cmp") or m.group("post")) or (m.group("cmp") and m.group("post")):
         return None
     value = to_number(m.group("num"))
     if value is None:
         return None
-    op: Comparator = comparator_of_text(m.group("cmp"))
+    op: Comparator
+    if m.group("post"):
+        op = ">=" if m.group("post").lower() in ("higher", "greater", "more", "above", "over") else "<="
+    else:
+        op = comparator_of_text(m.group("cmp"))
     span = (hit.start, hit.end + m.end())
     if m.group("uln"):
         if row.get("derived"):

@@ -89,6 +89,9 @@ WINDOW = re.compile(
 )
 
 
+_TIME_HINT = re.compile(r"(?:day|week|wk|month|mo|year|yr)s?\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """A time window: `duration` back from the reference date; `at_least` for 'at least N since'."""
@@ -100,6 +103,8 @@ class Window:
 
 def find_window(text: str) -> Window | None:
     """The first time window the text states, if any."""
+    if not _TIME_HINT.search(text):
+        return None
     for m in WINDOW.finditer(text):
         lead = (m.group("lead") or "").lower()
         tail = (m.group("tail") or "").lower().strip()

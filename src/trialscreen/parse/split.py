@@ -47,6 +47,7 @@ class Item:
     notes: list[str] = field(default_factory=list)
     children: list[Item] = field(default_factory=list)
     indent: int = 0
+    marker: str = ""
 
 
 def unescape(text: str) -> str:
@@ -54,22 +55,27 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(r"\1", text)
 
 
-def _strip_markers(line: str) -> tuple[str, int, bool]:
-    """The line without list markers, how many characters they took, and whether any."""
+def _strip_markers(line: str) -> tuple[str, int, str]:
+    """The line without list markers, how many characters they took, and the last marker's type
+    ('symbol', 'number', 'letter'; '' for none)."""
     pos = 0
-    found = False
+    kind = ""
     while True:
         m = _MARKER.match(line, pos)
         if not m or m.end() == pos:
             break
-        # "1.5 mg" or "5) ..." inside text: a marker must be followed by text.
-        if m.end() >= len(line):
-            found = True
-            pos = m.end()
-            break
-        found = True
+        kind = _marker_type(m.group().strip())
         pos = m.end()
-    return line[pos:], pos, found
+    return line[pos:], pos, kind
+
+
+def _marker_type(marker: str) -> str:
+    core = marker.strip("()\\.) ")
+    if core.isdigit() or re.fullmatch(r"[①-⑳]", core):
+        return "number"
+    if core.isalpha():
+        return "letter"
+    return "symbol"
 
 
 def _heading_kind(word: str, current: Kind) -> Kind:
@@ -115,7 +121,8 @@ def split_criteria(text: str, default: Kind = "inclusion") -> list[Item]:
             indent = 0
             line_start += len(line) - len(rest)
             line = rest
-        body, marker_len, has_marker = _strip_markers(stripped)
+        body, marker_len, marker = _strip_markers(stripped)
+        has_marker = bool(marker)
         body_start = line_start + (len(line) - len(stripped)) + marker_len
         body_clean = body.rstrip()
         if not body_clean.strip(" -*•"):
@@ -146,8 +153,9 @@ def split_criteria(text: str, default: Kind = "inclusion") -> list[Item]:
             end=body_start + len(body_clean),
             heading=heading,
             indent=indent,
+            marker=marker,
         )
-        while stack and stack[-1].indent >= indent:
+        while stack and stack[-1].indent >= indent and not _lead_in_child(stack[-1], item):
             stack.pop()
         if stack:
             stack[-1].children.append(item)
@@ -158,6 +166,16 @@ def split_criteria(text: str, default: Kind = "inclusion") -> list[Item]:
         last = item
         blank_before = False
     return items
+
+
+def _lead_in_child(parent: Item, item: Item) -> bool:
+    """'3. Adequate organ function:' then '* ANC ...' at the same indentation: a sub-list."""
+    return (
+        parent.text.rstrip().endswith(":")
+        and bool(parent.marker)
+        and bool(item.marker)
+        and item.marker != parent.marker
+    )
 
 
 def _is_heading(line: str, m: re.Match[str]) -> bool:
