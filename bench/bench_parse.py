@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from trialscreen.parse.build import CriteriaParser
     from trialscreen.parse.lexicon import icd_terms, lexicon
-    from trialscreen.parse.stats import status, summary
+    from trialscreen.parse.stats import attested_only, status, summary
     from trialscreen.trials import load_trials
 
     t0 = time.perf_counter()
@@ -48,19 +48,21 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = chia_lines(DATA / "chia" / "chia_with_scope")
     parser = CriteriaParser()
-    counts = {"computable": 0, "partial": 0, "manual": 0}
+    counts = {"computable": 0, "partial": 0, "manual": 0, "attested": 0}
     t1 = time.perf_counter()
-    for i, (kind, line) in enumerate(lines):
-        crit = parser.parse_item(line, kind, f"c-{i}", None)  # type: ignore[arg-type]
+    crits = [parser.parse_item(line, kind, f"c-{i}", None) for i, (kind, line) in enumerate(lines)]  # type: ignore[arg-type]
+    chia_s = time.perf_counter() - t1
+    for crit in crits:
         for leaf in crit.walk():
             if not leaf.parts:
-                counts[status(leaf.rule, {})] += 1
-    chia_s = time.perf_counter() - t1
-    chia_total = sum(counts.values())
+                st = status(leaf.rule, {})
+                counts[st] += 1
+                counts["attested"] += st == "computable" and attested_only(leaf.rule, {})
+    chia_total = counts["computable"] + counts["partial"] + counts["manual"]
 
     trials = [t for t in load_trials(DATA / "ctgov") if t.eligibility_criteria]
     seen: set[str] = set()
-    ct = {"computable": 0, "partial": 0, "manual": 0}
+    ct = {"computable": 0, "partial": 0, "manual": 0, "attested": 0}
     for trial in trials:
         if trial.nct_id in seen:
             continue
@@ -69,15 +71,18 @@ def main(argv: list[str] | None = None) -> int:
         ct["computable"] += s.computable
         ct["partial"] += s.partial
         ct["manual"] += s.manual
-    ct_total = sum(ct.values())
+        ct["attested"] += s.attested
+    ct_total = ct["computable"] + ct["partial"] + ct["manual"]
     result = {
         "vocabulary_load_s": round(load_s, 2),
         "chia": {"lines": len(lines), "criteria": chia_total, **counts,
                  "computable_share": counts["computable"] / chia_total,
+                 "computable_without_attestations_share": (counts["computable"] - counts["attested"]) / chia_total,
                  "computable_or_partial_share": (counts["computable"] + counts["partial"]) / chia_total,
                  "seconds": round(chia_s, 2), "lines_per_second": round(len(lines) / chia_s)},
         "ctgov": {"trials": len(seen), "criteria": ct_total, **ct,
                   "computable_share": ct["computable"] / ct_total,
+                  "computable_without_attestations_share": (ct["computable"] - ct["attested"]) / ct_total,
                   "computable_or_partial_share": (ct["computable"] + ct["partial"]) / ct_total},
     }  # fmt: skip
     print(json.dumps(result, indent=2))

@@ -141,6 +141,16 @@ _WILLING = re.compile(
 _LIST_GAP = re.compile(
     r"\s*(?:\([^()]{1,12}\))?\s*(?:[,/]|,?\s*\band\b|,?\s*\bor\b|and/or|&)?\s*(?:\([^()]{1,12}\))?\s*", re.I
 )
+_STUDY_PRODUCT = re.compile(
+    r"\b(?:study\s+(?:drugs?|treatments?|medications?|interventions?|products?|agents?|vaccines?)|investigational\s+(?:medicinal\s+)?(?:products?|drugs?|agents?)|imp|"
+    r"any\s+(?:of\s+the\s+)?(?:components?|ingredients?|excipients?)|excipients?)\b",
+    re.I,
+)
+_OTHER_STUDY = re.compile(
+    r"\b(?:(?:another|other|concurrent|an?)\s+(?:interventional\s+)?(?:clinical\s+)?(?:trials?|stud(?:y|ies))|"
+    r"investigational\s+(?:medicinal\s+)?(?:drugs?|agents?|products?|devices?|therapy|treatment)|clinical\s+trials?)\b",
+    re.I,
+)
 _AGE_HINT = re.compile(r"\d|adult", re.I)
 _GENDER = re.compile(
     r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
@@ -238,7 +248,11 @@ class ClauseParser:
         allowed = {"sign", "signed", "date", "dated", "initiating", "specific", "activities", "give", "provide",
                    "able", "willing", "obtain", "obtained", "written", "understand", "voluntarily", "legally",
                    "acceptable", "representative", "guardian", "parent", "prior", "any", "related", "performing",
-                   "signing", "capable", "giving", "document", "ability", "personally", "obtaining", "procedures"}  # fmt: skip
+                   "signing", "capable", "giving", "document", "ability", "personally", "obtaining", "procedures",
+                   "given", "their", "his", "her", "voluntary", "participate", "participating", "participation",
+                   "trial", "this", "freely", "agree", "agreed", "form", "forms", "signature", "documented",
+                   "enrollment", "entry", "screening", "written", "informed", "consent", "assent", "sign", "dates",
+                   "understood", "comply", "requirements", "adequate", "information", "having", "after", "received"}  # fmt: skip
         if len([w for w in rest if w.lower() not in allowed]) > 2:
             return None
         node: Node = Consent(source=_span(m))
@@ -430,6 +444,10 @@ class ClauseParser:
 
     def _allergy_to(self, text: str, kind: Kind, m: re.Match[str], start: int) -> Parsed | None:
         """'Known hypersensitivity to rituximab': an allergy whose substance is a known medicine."""
+        if _STUDY_PRODUCT.search(text[start:]):
+            q = text.strip().rstrip(";.")
+            return Parsed(Attestation(who="either", question=q[:1].upper() + q[1:] + ".", source=(0, len(text)),
+                                      label="allergy to the study treatment: the record cannot name its ingredients"))
         hits = [h for h in self.lex.scan(text[start:], icd=False) if h.entry.category == "medication"]
         if not hits:
             return None
@@ -454,6 +472,24 @@ class ClauseParser:
         node: Node = items[0] if len(items) == 1 else AnyOf(items=tuple(items), source=(0, len(text)))
         return Parsed(Not(item=node) if kind == "inclusion" else node)
 
+    def _other_study(self, text: str, kind: Kind) -> Parsed | None:
+        """Taking part in another trial, or investigational products: facts a person attests."""
+        m = _OTHER_STUDY.search(text)
+        if not m:
+            return None
+        allowed = {"currently", "enrolled", "enrollment", "participation", "participating", "participate",
+                   "another", "clinical", "trial", "trials", "study", "studies", "investigational", "drug", "drugs",
+                   "agent", "agents", "device", "devices", "product", "products", "medicinal", "interventional",
+                   "concurrent", "simultaneous", "research", "half", "lives", "life", "whichever", "longer",
+                   "dose", "first", "last", "use", "used", "treatment", "received", "receiving", "therapy",
+                   "intervention", "involving", "experimental", "unapproved", "other", "any", "planned",
+                   "plan", "plans", "intend", "intends", "during", "course", "period", "entry", "randomization",
+                   "screening", "visit", "prior", "previous", "before", "within", "since", "current"}  # fmt: skip
+        if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
+            return None
+        q = text.strip().rstrip(";.")
+        return Parsed(Attestation(who="either", question=q[:1].upper() + q[1:] + ".", source=(0, len(text))))
+
     def _willing(self, text: str, kind: Kind) -> Parsed | None:
         """What the patient must be willing or able to do: the patient attests it."""
         if not _WILLING.match(text):
@@ -471,6 +507,7 @@ class ClauseParser:
         _recovered,
         _life,
         _willing,
+        _other_study,
         _judgement,
     )
 
