@@ -637,13 +637,35 @@ def _consents(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Consents
     )
 
 
-def _responses(rng: np.random.Generator, ps: Persons, cat: Catalogue) -> Responses:
+def _undecided_aml(ps: Persons, conds: Conditions, cat: Catalogue) -> np.ndarray:
+    """Persons whose AML diagnosis says neither relapse nor remission (C92.00, C92.0, ...):
+    the ones an investigator attests refractory disease for."""
+    phases = cat.aml_phases
+    undecided = np.array([len(e.code) < 6 or e.code[5] == "0" for e in phases] + [False], dtype=bool)
+    apl = np.array([e.code.startswith("C92.4") for e in phases] + [False], dtype=bool)
+    k = conds.entry - len(cat.conditions)
+    k = np.where(k >= 0, k, len(phases))
+    out = np.zeros(len(ps.person_id), dtype=bool)
+    out[conds.person[undecided[k] & ~apl[k]]] = True
+    return out
+
+
+def _responses(rng: np.random.Generator, ps: Persons, conds: Conditions, cat: Catalogue) -> Responses:
     p = np.where(ps.workup, cat.workup.p_response, cat.p_response[ps.cohort])
     has = rng.random(len(ps.person_id)) < p
     count = has * (1 + (rng.random(len(has)) < 0.2))
     person = np.repeat(np.arange(len(count), dtype=np.int64), count)
     m = len(person)
-    p_answer = np.where(ps.workup[person], cat.workup.p_answer, cat.p_answer)[:, None]
+    p_answer = np.repeat(
+        np.where(ps.workup[person], cat.workup.p_answer, cat.p_answer)[:, None],
+        len(cat.attest_ids),
+        axis=1,
+    )
+    if "inc-3" in cat.attest_ids:
+        # refractory disease is attested where the record leaves it open; rarely elsewhere
+        # (a contradiction the screening must report)
+        open_question = _undecided_aml(ps, conds, cat)[person]
+        p_answer[:, cat.attest_ids.index("inc-3")] = np.where(open_question, 0.9, 0.05)
     answered = rng.random((m, len(cat.attest_ids))) < p_answer
     true = rng.random((m, len(cat.attest_ids))) < cat.attest_p_true
     answers = np.where(answered, np.where(true, 1, 2), 0).astype(np.int8)
@@ -673,7 +695,7 @@ def draw_chunk(
         vaccinations=_vaccinations(rng, ps, cat),
         allergies=_allergies(rng, ps, cat),
         consents=_consents(rng, ps, cat),
-        responses=_responses(rng, ps, cat),
+        responses=_responses(rng, ps, conds, cat),
     )
     _not_before_birth(chunk, as_of)
     return chunk
