@@ -65,3 +65,11 @@ def test_out_is_a_file(app: typer.Typer, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["synth", "--out", str(target)])
     assert result.exit_code == 2
     assert "is not a directory" in result.output
+
+
+def test_registered_in_the_trialscreen_command() -> None:
+    from trialscreen.cli.app import app as main_app
+
+    result = CliRunner().invoke(main_app, ["synth", "--help"])
+    assert result.exit_code == 0
+    assert "--persons" in result.output and "--as-of" in result.output
