@@ -18,15 +18,21 @@ from hypothesis import strategies as st
 
 from trialscreen.criteria import Measurement
 from trialscreen.omop import outputs
-from trialscreen.omop.funnel import build_funnel
+from trialscreen.omop.funnel import STATUSES, build_funnel
 from trialscreen.omop.outputs import OutputError, check_out_dir, funnel_table, write_outputs
-from trialscreen.omop.run import load_criteria, result_schema, what_if_row
-from trialscreen.omop.sources import UsageError
+from trialscreen.omop.run import (
+    STATUS_TYPE,
+    fixed_dictionary,
+    load_criteria,
+    result_schema,
+    to_canonical,
+    what_if_row,
+)
+from trialscreen.omop.sources import PopulationError, UsageError
 from trialscreen.omop.whatif import apply_what_if, parse_what_if
 
 CRITERIA = load_criteria("NCT06125652", None)
 TOP = [c.id for c in CRITERIA.criteria]
-STATUSES = ("pass", "fail", "unknown")
 
 
 def _verdict(statuses: dict[str, str]) -> str:
@@ -51,7 +57,8 @@ def _population(rows: list[dict[str, str]]) -> pa.Table:
             {"person_id": person_id, "verdict": _verdict(statuses), "eligible_from": None, **statuses}
         )
     schema = result_schema(CRITERIA, [])
-    return pa.Table.from_pylist(full, schema=schema)
+    plain = pa.schema([f.with_type(pa.string()) if f.type == STATUS_TYPE else f for f in schema])
+    return to_canonical(pa.Table.from_pylist(full, schema=plain), schema)
 
 
 LEAF_IDS = [c.id for c in CRITERIA.walk() if not c.parts]
@@ -203,3 +210,19 @@ def test_out_dir_holding_other_files_is_refused(tmp_path: Path) -> None:
 def test_terminal_table_has_a_row_per_criterion() -> None:
     table = funnel_table(_funnel(_sample()))
     assert table.row_count == len(TOP)
+
+
+@given(st.lists(st.sampled_from(STATUSES + (None,)), max_size=30), st.randoms())
+def test_statuses_get_one_dictionary_whatever_order_they_come_in(values: list[str | None], rnd) -> None:  # type: ignore[no-untyped-def]
+    shuffled = list(values)
+    rnd.shuffle(shuffled)
+    a = fixed_dictionary(pa.array(values, pa.string()), STATUSES, "inc-1")
+    b = fixed_dictionary(pa.chunked_array([pa.array(shuffled, pa.string())]), STATUSES, "inc-1")
+    assert a.dictionary.to_pylist() == b.dictionary.to_pylist() == list(STATUSES)
+    assert a.to_pylist() == values
+    assert sorted(map(str, b.to_pylist())) == sorted(map(str, values))
+
+
+def test_a_status_the_runner_does_not_know_is_an_error() -> None:
+    with pytest.raises(PopulationError, match="inc-1 an unexpected value 'maybe'"):
+        fixed_dictionary(pa.array(["pass", "maybe"]), STATUSES, "inc-1")

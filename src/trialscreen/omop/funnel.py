@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from trialscreen.criteria import CriteriaSet
 
@@ -98,15 +99,29 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def _status_matrix(persons: pa.Table, ids: Sequence[str], status: str) -> np.ndarray:
-    """Boolean matrix persons x ids: where the column holds `status`."""
+STATUSES = (PASS, FAIL, UNKNOWN)
+
+
+def codes(column: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.ndarray:
+    """The column as small ints, the position of each value in `values` (-1: anything else).
+
+    Works on the column's dictionary, so a million rows cost one pass over integers.
+    """
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    words = array.dictionary.to_pylist()
+    lookup = np.array([values.index(w) if w in values else -1 for w in words] + [-1], dtype=np.int8)
+    indices = pc.fill_null(array.indices, len(words)).to_numpy(zero_copy_only=False)
+    return lookup[indices]
+
+
+def _matrix(status: dict[str, np.ndarray], ids: Sequence[str], which: str, rows: int) -> np.ndarray:
+    """Boolean matrix persons x ids: where the criterion has status `which`."""
     if not ids:
-        return np.zeros((persons.num_rows, 0), dtype=bool)
-    columns = [
-        np.asarray(persons.column(i).to_numpy(zero_copy_only=False) == status, dtype=bool)
-        for i in ids
-    ]
-    return np.column_stack(columns)
+        return np.zeros((rows, 0), dtype=bool)
+    k = STATUSES.index(which)
+    return np.column_stack([status[i] == k for i in ids])
 
 
 def build_funnel(
@@ -119,16 +134,18 @@ def build_funnel(
     missing_codes: Any = None,
 ) -> Funnel:
     """Count the funnel from the per-person statuses (one column per criterion and part id)."""
-    top = [c for c in criteria.criteria]
+    top = list(criteria.criteria)
     top_ids = [c.id for c in top]
-    fails = _status_matrix(persons, top_ids, FAIL)
-    unknowns = _status_matrix(persons, top_ids, UNKNOWN)
+    rows = persons.num_rows
+    status = {c.id: codes(persons.column(c.id), STATUSES) for c in criteria.walk()}
+    fails = _matrix(status, top_ids, FAIL, rows)
+    unknowns = _matrix(status, top_ids, UNKNOWN, rows)
     fail_count = fails.sum(axis=1)
 
     steps: list[FunnelStep] = []
-    removed_so_far = np.zeros(persons.num_rows, dtype=bool)
-    unknown_so_far = np.zeros(persons.num_rows, dtype=bool)
-    before = persons.num_rows
+    removed_so_far = np.zeros(rows, dtype=bool)
+    unknown_so_far = np.zeros(rows, dtype=bool)
+    before = rows
     for k, cid in enumerate(top_ids):
         removed_so_far |= fails[:, k]
         unknown_so_far |= unknowns[:, k]
@@ -148,29 +165,25 @@ def build_funnel(
     counts: list[CriterionCounts] = []
     for k, criterion in enumerate(top):
         col = fails[:, k]
-        counts.append(
-            _counts(
-                persons, criterion.id, criterion.kind, criterion.text, None, col & (fail_count == 1)
-            )
-        )
+        alone_top = col & (fail_count == 1)
+        counts.append(_counts(status[criterion.id], criterion.id, criterion.kind, criterion.text, None, alone_top))
         part_ids = [p.id for p in criterion.parts]
         if part_ids:
-            part_fails = _status_matrix(persons, part_ids, FAIL)
+            part_fails = _matrix(status, part_ids, FAIL, rows)
             others = fail_count - col.astype(np.int64) == 0
             siblings = part_fails.sum(axis=1)
             for j, part in enumerate(criterion.parts):
                 alone = part_fails[:, j] & (siblings == 1) & others
-                counts.append(_counts(persons, part.id, part.kind, part.text, criterion.id, alone))
+                counts.append(_counts(status[part.id], part.id, part.kind, part.text, criterion.id, alone))
 
-    verdict = persons.column("verdict").to_numpy(zero_copy_only=False)
-    verdicts = {v: int((verdict == v).sum()) for v in VERDICTS}
+    verdict = codes(persons.column("verdict"), VERDICTS)
     return Funnel(
         trial=criteria.trial,
         as_of=as_of,
         engine=engine,
         cdm_version=cdm_version,
-        persons=persons.num_rows,
-        verdicts=verdicts,
+        persons=rows,
+        verdicts={v: int((verdict == k).sum()) for k, v in enumerate(VERDICTS)},
         steps=steps,
         criteria=counts,
         missing_codes=missing_codes,
@@ -178,16 +191,15 @@ def build_funnel(
 
 
 def _counts(
-    persons: pa.Table, cid: str, kind: str, text: str, parent: str | None, alone: np.ndarray
+    status: np.ndarray, cid: str, kind: str, text: str, parent: str | None, alone: np.ndarray
 ) -> CriterionCounts:
-    values = persons.column(cid).to_numpy(zero_copy_only=False)
     return CriterionCounts(
         id=cid,
         kind=kind,
         text=text,
         parent=parent,
-        passed=int((values == PASS).sum()),
-        failed=int((values == FAIL).sum()),
-        unknown=int((values == UNKNOWN).sum()),
+        passed=int((status == 0).sum()),
+        failed=int((status == 1).sum()),
+        unknown=int((status == 2).sum()),
         fails_alone=int(alone.sum()),
     )

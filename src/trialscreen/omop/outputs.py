@@ -82,13 +82,8 @@ def _write_json(directory: Path, persons: pa.Table, funnel: Funnel) -> None:
 
 def _write_chart(directory: Path, persons: pa.Table, funnel: Funnel) -> None:
     figure = funnel_figure(funnel)
-    try:
-        figure.savefig(directory / "funnel.png", dpi=150)
-        figure.savefig(directory / "funnel.svg")
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
+    figure.savefig(directory / "funnel.png", dpi=150)
+    figure.savefig(directory / "funnel.svg")
 
 
 WRITERS: tuple[Writer, ...] = (_write_persons, _write_json, _write_chart)
@@ -125,11 +120,6 @@ def _short(text: str, width: int = 48) -> str:
 
 def funnel_figure(funnel: Funnel) -> Figure:
     """A horizontal funnel: persons remaining after each criterion, split decided / to review."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     texts = {c.id: c.text for c in funnel.criteria}
     labels = ["All persons"] + [f"{s.id}  {_short(texts.get(s.id, ''))}" for s in funnel.steps]
     remaining = [funnel.persons] + [s.remaining for s in funnel.steps]
@@ -138,7 +128,8 @@ def funnel_figure(funnel: Funnel) -> Figure:
     removed = [0] + [s.removed for s in funnel.steps]
 
     height = 1.2 + 0.34 * len(labels)
-    figure, axis = plt.subplots(figsize=(11, height), layout="constrained")
+    figure = Figure(figsize=(11, height), layout="constrained")  # no pyplot: no global state
+    axis = figure.subplots()
     positions = list(range(len(labels)))
     axis.barh(
         positions, decided, color=DECIDED_COLOUR, label="remaining, every criterion so far met"

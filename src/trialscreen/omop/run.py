@@ -18,11 +18,12 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from trialscreen.criteria import CriteriaFileError, CriteriaSet, load
 from trialscreen.criteria.builtin import builtin_criteria, builtin_ids
 from trialscreen.omop.engines import EngineName, EngineSession, open_engine
-from trialscreen.omop.funnel import VERDICTS, Funnel, build_funnel
+from trialscreen.omop.funnel import STATUSES, VERDICTS, Funnel, build_funnel, codes
 from trialscreen.omop.outputs import check_out_dir, write_outputs
 from trialscreen.omop.sources import PopulationError, SourceError, UsageError, parse_source
 from trialscreen.omop.whatif import WhatIf, apply_what_if
@@ -72,22 +73,43 @@ def _status_ids(criteria: CriteriaSet) -> list[str]:
     return [c.id for c in criteria.walk()]
 
 
+STATUS_TYPE = pa.dictionary(pa.int8(), pa.string())
+"""Statuses and verdicts: a fixed dictionary, so files are small and engines compare equal."""
+
+
 def result_schema(criteria: CriteriaSet, ef_columns: Sequence[str]) -> pa.Schema:
     """The engine-independent schema of persons.parquet."""
     fields = [
         pa.field("person_id", pa.int64()),
-        pa.field("verdict", pa.string()),
+        pa.field("verdict", STATUS_TYPE),
         pa.field("eligible_from", pa.date32()),
     ]
-    fields += [pa.field(i, pa.string()) for i in _status_ids(criteria)]
+    fields += [pa.field(i, STATUS_TYPE) for i in _status_ids(criteria)]
     fields += [pa.field(c, pa.date32()) for c in ef_columns]
     return pa.schema(fields)
 
 
-def _to_canonical(table: pa.Table, schema: pa.Schema) -> pa.Table:
+def fixed_dictionary(column: pa.ChunkedArray | pa.Array, words: Sequence[str], name: str) -> pa.Array:
+    """`column` as a dictionary array over exactly `words` (in that order)."""
+    positions = codes(column, words)
+    valid = pc.is_valid(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    stray = (positions < 0) & valid.to_numpy(zero_copy_only=False)
+    if stray.any():
+        value = column.take([int(stray.argmax())])[0].as_py()
+        raise PopulationError(f"the compiled screen gave {name} an unexpected value {value!r}")
+    indices = pa.array(positions, type=pa.int8(), mask=positions < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(words), pa.string()))
+
+
+def to_canonical(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The engine's result in `schema`, sorted by person_id."""
     columns = []
     for f in schema:
         column = table.column(f.name)
+        if f.type == STATUS_TYPE:
+            words = VERDICTS if f.name == "verdict" else STATUSES
+            columns.append(fixed_dictionary(column, words, f.name))
+            continue
         if pa.types.is_timestamp(column.type) and pa.types.is_date(f.type):
             column = column.cast(pa.date32())
         columns.append(column.cast(f.type))
@@ -105,7 +127,7 @@ def screen(session: EngineSession, criteria: CriteriaSet, as_of: date) -> tuple[
     ef_columns = [c for c in table.columns if c.startswith(EF_PREFIX)]
     selected = table.select("person_id", "verdict", "eligible_from", *ids, *ef_columns)
     arrow = selected.to_pyarrow()
-    return _to_canonical(arrow, result_schema(criteria, ef_columns)), missing_codes(compiled)
+    return to_canonical(arrow, result_schema(criteria, ef_columns)), missing_codes(compiled)
 
 
 def missing_codes(compiled: Any) -> list[Any]:
