@@ -25,7 +25,12 @@ log = logging.getLogger("trialscreen.web")
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path.endswith("/Questionnaire") or path == "/healthz"
+    return (
+        path.startswith("/api/")
+        or path.startswith("/site/api/")  # site workspace (issue 6): its JSON API answers in JSON
+        or path.endswith("/Questionnaire")
+        or path == "/healthz"
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    from trialscreen.web import site  # site workspace (issue 6): routers, login redirect, errors
+
+    site.install(app)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

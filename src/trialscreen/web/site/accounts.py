@@ -174,3 +174,12 @@ def logout(engine: Engine, token: str | None) -> None:
     if token:
         with Session(engine) as session, session.begin():
             session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+
+
+def list_users(engine: Engine) -> list[tuple[User, list[str]]]:
+    with Session(engine, expire_on_commit=False) as session:
+        users = list(session.scalars(select(User).order_by(User.username)))
+        trials: dict[int, list[str]] = {}
+        for link in session.scalars(select(UserTrial).order_by(UserTrial.trial)):
+            trials.setdefault(link.user_id, []).append(link.trial)
+        return [(u, trials.get(u.id, [])) for u in users]
