@@ -8,6 +8,7 @@ consent, ``q`` questionnaire response). FHIR holds everything, including what OM
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,6 +53,27 @@ def _moments(ctx: Context, offsets: np.ndarray, seconds: np.ndarray) -> list[str
 def _number(value: float) -> float | int:
     """A value as written by a lab: whole numbers without a trailing .0."""
     return int(value) if float(value).is_integer() else float(value)
+
+
+class _Lines:
+    """Resources written as NDJSON lines a few thousand at a time, so a chunk's resources
+    never all sit in memory as objects."""
+
+    BATCH = 4096
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.lines: list[bytes] = []
+
+    def append(self, resource: dict[str, Any]) -> None:
+        self.lines.append(orjson.dumps(resource, option=_DUMP))
+        if len(self.lines) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            self.file.write(b"".join(self.lines))
+            self.lines.clear()
 
 
 class FhirWriter:
@@ -109,8 +131,14 @@ class FhirWriter:
         self._consents(chunk, ids, refs)
         self._responses(chunk, ids, refs)
 
-    def _emit(self, rtype: str, resources: list[dict[str, Any]]) -> None:
-        self.files[rtype].write(b"".join(orjson.dumps(r, option=_DUMP) for r in resources))
+    def _sink(self, rtype: str) -> _Lines:
+        return _Lines(self.files[rtype])
+
+    def _emit(self, rtype: str, resources: Iterable[dict[str, Any]]) -> None:
+        out = self._sink(rtype)
+        for res in resources:
+            out.append(res)
+        out.flush()
 
     def _patients(self, ps: P.Persons) -> None:
         births = list(np.datetime_as_string(ps.birth, unit="D"))
@@ -125,7 +153,7 @@ class FhirWriter:
     def _conditions(self, chunk: P.Chunk, ids: Ids, refs: list[dict[str, str]]) -> None:
         c = chunk.conditions
         onset, recorded, abate = (_dates(self.ctx, x) for x in (c.onset, c.recorded, c.abatement))
-        out = []
+        out = self._sink("Condition")
         for i in range(len(c.person)):
             res: dict[str, Any] = {"resourceType": "Condition", "id": f"c{ids.condition[i]}"}
             ver = P.VERIFICATION[c.verification[i]]
@@ -143,7 +171,7 @@ class FhirWriter:
             if c.has_recorded[i]:
                 res["recordedDate"] = recorded[i]
             out.append(res)
-        self._emit("Condition", out)
+        out.flush()
 
     def _observations(self, chunk: P.Chunk, ids: Ids, refs: list[dict[str, str]]) -> None:
         r = chunk.results
@@ -151,7 +179,7 @@ class FhirWriter:
         when = _moments(self.ctx, r.day, r.second)
         in_obs = [a.domain == "Observation" for a in cat.analytes]
         strings = self.ctx.strings
-        out = []
+        out = self._sink("Observation")
         for i in range(len(r.person)):
             a = int(r.analyte[i])
             an = cat.analytes[a]
@@ -198,13 +226,13 @@ class FhirWriter:
                     }
                 ]
             out.append(res)
-        self._emit("Observation", out)
+        out.flush()
 
     def _procedures(self, chunk: P.Chunk, ids: Ids, refs: list[dict[str, str]]) -> None:
         p = chunk.procedures
         day = _dates(self.ctx, p.day)
         cat = self.ctx.cat
-        out = []
+        out = self._sink("Procedure")
         for i in range(len(p.person)):
             e = int(p.entry[i])
             res: dict[str, Any] = {
@@ -221,13 +249,13 @@ class FhirWriter:
             else:
                 res["performedDateTime"] = day[i]
             out.append(res)
-        self._emit("Procedure", out)
+        out.flush()
 
     def _medications(self, chunk: P.Chunk, ids: Ids, refs: list[dict[str, str]]) -> None:
         d = chunk.medicines
         cat = self.ctx.cat
         start, end = _dates(self.ctx, d.start), _dates(self.ctx, d.end)
-        out = []
+        out = self._sink("MedicationRequest")
         for i in range(len(d.person)):
             med = cat.medicines[d.entry[i]]
             res: dict[str, Any] = {
@@ -246,7 +274,7 @@ class FhirWriter:
             if d.reason[i] >= 0:
                 res["reasonCode"] = [fb.concept(fb.SNOMED, cat.antimicrobial_reasons[d.reason[i]])]
             out.append(res)
-        self._emit("MedicationRequest", out)
+        out.flush()
 
     def _immunizations(self, chunk: P.Chunk, ids: Ids, refs: list[dict[str, str]]) -> None:
         v = chunk.vaccinations
@@ -269,7 +297,7 @@ class FhirWriter:
     def _allergies(self, chunk: P.Chunk, ids: Ids, refs: list[dict[str, str]]) -> None:
         al = chunk.allergies
         day = _dates(self.ctx, al.day)
-        out = []
+        out = self._sink("AllergyIntolerance")
         for i in range(len(al.person)):
             ver = P.ALLERGY_VERIFICATION[al.verification[i]]
             res: dict[str, Any] = {"resourceType": "AllergyIntolerance", "id": f"a{ids.allergy[i]}"}
@@ -286,12 +314,12 @@ class FhirWriter:
             if sev:
                 res["reaction"] = [{"manifestation": ANAPHYLAXIS if sev == "severe" else RASH, "severity": sev}]
             out.append(res)
-        self._emit("AllergyIntolerance", out)
+        out.flush()
 
     def _consents(self, chunk: P.Chunk, ids: Ids, refs: list[dict[str, str]]) -> None:
         k = chunk.consents
         day = _dates(self.ctx, k.day)
-        out = []
+        out = self._sink("Consent")
         for i in range(len(k.person)):
             form = P.CONSENT_FORM[k.form[i]]
             scope = {"research": "research", "treatment": "treatment"}.get(form, "patient-privacy")
@@ -310,13 +338,13 @@ class FhirWriter:
                     "policyRule": POLICY,
                 }
             )
-        self._emit("Consent", out)
+        out.flush()
 
     def _responses(self, chunk: P.Chunk, ids: Ids, refs: list[dict[str, str]]) -> None:
         q = chunk.responses
         when = _moments(self.ctx, q.day, q.second)
         att = self.ctx.cat.attest_ids
-        out = []
+        out = self._sink("QuestionnaireResponse")
         for i in range(len(q.person)):
             items = [
                 {"linkId": att[j], "answer": [{"valueBoolean": bool(q.answers[i, j] == 1)}]}
@@ -335,7 +363,7 @@ class FhirWriter:
             if items:
                 res["item"] = items
             out.append(res)
-        self._emit("QuestionnaireResponse", out)
+        out.flush()
 
     def close(self) -> None:
         for f in self.files.values():
