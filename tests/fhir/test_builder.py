@@ -208,3 +208,12 @@ def test_examples_screen_as_the_spec_says() -> None:
         assert got_from == want["eligible_from"], name
         for cid, status in want["criteria"].items():
             assert statuses[cid] == status, f"{name}: {cid}"
+
+
+def test_observation_without_status_or_ucum() -> None:
+    """A result with no status (read as final by the spec) and a unit given as text only."""
+    p = PatientBuilder("p4")
+    obs = p.observation("30247-1", value=800, unit="copies/mL", ucum=False, when="2026-11-20", status=None)
+    assert "status" not in obs
+    assert obs["valueQuantity"] == {"value": 800, "unit": "copies/mL"}
+    assert p.observation("718-7", value=7.1, when="2026-11-20")["valueQuantity"] == {"value": 7.1}
