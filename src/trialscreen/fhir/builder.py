@@ -59,9 +59,7 @@ def coding(system: str, code: str, display: str | None = None) -> dict[str, str]
     return out
 
 
-def concept(
-    system: str, code: str, display: str | None = None, text: str | None = None
-) -> dict[str, Any]:
+def concept(system: str, code: str, display: str | None = None, text: str | None = None) -> dict[str, Any]:
     """A CodeableConcept with one coding."""
     out: dict[str, Any] = {"coding": [coding(system, code, display)]}
     if text is not None:
@@ -305,9 +303,7 @@ class PatientBuilder:
         if route_cc is not None:
             res["dosageInstruction"] = [{"route": route_cc}]
         if end is not None:
-            res["dispenseRequest"] = {
-                "validityPeriod": {"start": res["authoredOn"], "end": fhir_date(end)}
-            }
+            res["dispenseRequest"] = {"validityPeriod": {"start": res["authoredOn"], "end": fhir_date(end)}}
         if reason is not None:
             res["reasonCode"] = [concept(SNOMED, reason)]
         return self._add(res)
@@ -347,9 +343,7 @@ class PatientBuilder:
             res["reasonCode"] = [concept(SNOMED, reason)]
         return self._add(res)
 
-    def immunization(
-        self, cvx: str, when: When | None = None, status: str = "completed"
-    ) -> Resource:
+    def immunization(self, cvx: str, when: When | None = None, status: str = "completed") -> Resource:
         """A vaccine given (or, with status not-done, not given)."""
         return self._add(
             {
