@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichProgress
 
+from trialscreen.knowledge import KnowledgeError, knowledge_for
 from trialscreen.omop.engines import ENGINES
 from trialscreen.omop.outputs import print_summary
 from trialscreen.omop.run import PopulationRequest, Progress, load_criteria, run_population
@@ -116,6 +117,7 @@ def population(
             what_ifs=[parse_what_if(w) for w in what_if or []],
             spark_master=spark_master,
             pg_url=pg_url,
+            knowledge=knowledge_for(criteria_file),
         )
         if quiet:
             result = run_population(request)
@@ -129,6 +131,9 @@ def population(
             )
             with RichProgress(*columns, console=errors, transient=True) as bars:
                 result = run_population(request, _Bars(bars))
+    except KnowledgeError as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     except PopulationError as exc:
         errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None

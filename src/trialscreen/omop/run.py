@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from trialscreen.criteria import CriteriaFileError, CriteriaSet, load
 from trialscreen.criteria.builtin import builtin_criteria, builtin_ids
+from trialscreen.knowledge import Knowledge, KnowledgeError
 from trialscreen.omop.engines import EngineName, EngineSession, open_engine
 from trialscreen.omop.funnel import STATUSES, VERDICTS, Funnel, build_funnel, codes
 from trialscreen.omop.outputs import check_out_dir, write_outputs
@@ -40,9 +41,7 @@ def load_criteria(trial: str | None, criteria_file: Path | None) -> CriteriaSet:
         except CriteriaFileError as exc:
             raise UsageError(f"--criteria {exc}") from None
         if trial and criteria.trial.upper() != trial.strip().upper():
-            raise UsageError(
-                f"--criteria {criteria_file} is for {criteria.trial}, not --trial {trial}"
-            )
+            raise UsageError(f"--criteria {criteria_file} is for {criteria.trial}, not --trial {trial}")
         return criteria
     if not trial:
         raise UsageError("say which trial: --trial NCT… (or --criteria FILE)")
@@ -58,15 +57,17 @@ def load_criteria(trial: str | None, criteria_file: Path | None) -> CriteriaSet:
 # --- running the compiled screen ------------------------------------------------------------
 
 
-def _compile(criteria: CriteriaSet, con: ibis.BaseBackend, as_of: date) -> Any:
+def _compile(criteria: CriteriaSet, con: ibis.BaseBackend, as_of: date, kb: Knowledge | None = None) -> Any:
     try:
         from trialscreen.omop.compiler import CdmError, compile_screen
     except ImportError as exc:
         raise PopulationError(f"the OMOP compiler is not available ({exc})") from None
     try:
-        return compile_screen(criteria, con, as_of)
+        return compile_screen(criteria, con, as_of, kb)
     except CdmError as exc:
         raise SourceError(str(exc)) from None
+    except KnowledgeError as exc:
+        raise UsageError(f"--criteria: {exc}") from None
 
 
 def _status_ids(criteria: CriteriaSet) -> list[str]:
@@ -116,9 +117,11 @@ def to_canonical(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema).sort_by("person_id")
 
 
-def screen(session: EngineSession, criteria: CriteriaSet, as_of: date) -> tuple[pa.Table, Any]:
+def screen(
+    session: EngineSession, criteria: CriteriaSet, as_of: date, kb: Knowledge | None = None
+) -> tuple[pa.Table, Any]:
     """Every person's verdict and statuses (sorted by person_id), and the missing codes."""
-    compiled = _compile(criteria, session.con, as_of)
+    compiled = _compile(criteria, session.con, as_of, kb)
     table = compiled.table
     ids = _status_ids(criteria)
     absent = [i for i in ("person_id", "verdict", "eligible_from", *ids) if i not in table.columns]
@@ -141,9 +144,11 @@ def missing_codes(compiled: Any) -> list[Any]:
     return out
 
 
-def count_verdicts(session: EngineSession, criteria: CriteriaSet, as_of: date) -> dict[str, int]:
+def count_verdicts(
+    session: EngineSession, criteria: CriteriaSet, as_of: date, kb: Knowledge | None = None
+) -> dict[str, int]:
     """How many persons get each verdict, counted in the engine (for what-ifs)."""
-    compiled = _compile(criteria, session.con, as_of)
+    compiled = _compile(criteria, session.con, as_of, kb)
     counts = compiled.table.group_by("verdict").aggregate(n=ibis._.count()).to_pyarrow()
     found = dict(zip(counts["verdict"].to_pylist(), counts["n"].to_pylist(), strict=True))
     return {v: int(found.get(v, 0)) for v in VERDICTS}
@@ -182,6 +187,8 @@ class PopulationRequest:
     spark_master: str = "local[2]"
     spark_session: Any = None
     pg_url: str | None = None
+    knowledge: Knowledge | None = None
+    """Clinical knowledge (None: the built-in; a parsed criteria file brings its sidecar)."""
 
 
 class Progress:
@@ -200,9 +207,7 @@ class PopulationResult:
     funnel: Funnel
 
 
-def run_population(
-    request: PopulationRequest, progress: Progress | None = None
-) -> PopulationResult:
+def run_population(request: PopulationRequest, progress: Progress | None = None) -> PopulationResult:
     """Screen, count and write; raise PopulationError (with a clear message) on bad input."""
     progress = progress or Progress()
     check_out_dir(request.out)
@@ -219,7 +224,7 @@ def run_population(
     ) as session:
         progress.phase("screening every person", total=1)
         persons, missing = _guarded(
-            lambda: screen(session, request.criteria, request.as_of), source.description
+            lambda: screen(session, request.criteria, request.as_of, request.knowledge), source.description
         )
         progress.advance()
         funnel = build_funnel(
@@ -234,7 +239,8 @@ def run_population(
             progress.phase("what-if screens", total=len(what_ifs))
         for what, changed in what_ifs:
             counts: dict[str, int] = _guarded(
-                partial(count_verdicts, session, changed, request.as_of), source.description
+                partial(count_verdicts, session, changed, request.as_of, request.knowledge),
+                source.description,
             )
             funnel.what_if.append(what_if_row(what, funnel.verdicts, counts))
             progress.advance(what.text)
