@@ -101,3 +101,16 @@ def test_acknowledged_application_survives_a_crash(tmp_path: Path) -> None:
     store = Store(make_engine(f"sqlite:///{db}"))
     row = store.get(r.json()["id"])
     assert row is not None and row.name == "Kim Crash" and store.count(SEED) == 1
+
+
+def test_count_is_kept_briefly_and_forgotten_on_apply(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ttl.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    mine, other = Store(engine, count_ttl=60), Store(make_engine(url), count_ttl=0)
+    assert mine.count(SEED) == 0
+    other.add(SEED, "Other Process", "o@example.org", None, True)
+    assert mine.count(SEED) == 0  # another process's application shows within the TTL
+    assert other.count(SEED) == 1
+    mine.add(SEED, "This Process", "t@example.org", None, True)
+    assert mine.count(SEED) == 2  # our own application shows at once

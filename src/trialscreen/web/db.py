@@ -10,6 +10,7 @@ key on (trial, fingerprint), so two identical submissions racing each other stil
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,10 +108,17 @@ def migrate(engine: Engine) -> None:
 
 
 class Store:
-    """Applications: add (with duplicate detection), count, fetch."""
+    """Applications: add (with duplicate detection), count, fetch.
 
-    def __init__(self, engine: Engine) -> None:
+    `count` is asked by every view of a trial page, so it is kept for `count_ttl` seconds;
+    an application added through this store forgets it at once, so a person who applies sees
+    the new count; other server processes' applications show within `count_ttl`.
+    """
+
+    def __init__(self, engine: Engine, count_ttl: float = 1.0) -> None:
         self.engine = engine
+        self.count_ttl = count_ttl
+        self._counts: dict[str, tuple[int, float]] = {}
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self._count = (
             select(func.count()).select_from(Application).where(Application.trial == bindparam("trial"))
@@ -137,6 +145,7 @@ class Store:
             fingerprint=key,
             created_at=datetime.now(UTC),
         )
+        self._counts.pop(trial, None)
         try:
             with self.sessions.begin() as session:
                 session.add(row)
@@ -145,6 +154,7 @@ class Store:
             if existing is None:  # pragma: no cover - the unique key says it exists
                 raise
             return Stored(existing.id, trial, as_utc(existing.created_at), duplicate=True)
+        self._counts.pop(trial, None)
         return Stored(row.id, trial, row.created_at, duplicate=False)
 
     def _by_fingerprint(self, trial: str, key: str) -> Application | None:
@@ -158,9 +168,15 @@ class Store:
             return session.get(Application, application_id)
 
     def count(self, trial: str) -> int:
-        """Applications to a trial (Core, not ORM: the trial page asks on every request)."""
+        """Applications to a trial (Core, not ORM, and kept briefly: see the class)."""
+        now = time.monotonic()
+        kept = self._counts.get(trial)
+        if kept is not None and now - kept[1] < self.count_ttl:
+            return kept[0]
         with self.engine.connect() as connection:
-            return int(connection.execute(self._count, {"trial": trial}).scalar_one())
+            value = int(connection.execute(self._count, {"trial": trial}).scalar_one())
+        self._counts[trial] = (value, now)
+        return value
 
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:
