@@ -4,20 +4,23 @@ Screenshots go to artifacts/screenshots/. Also checks keyboard use, labels and c
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from fastapi import FastAPI
 
 from trialscreen.criteria.builtin import builtin_criteria
 from trialscreen.questionnaire import Questionnaire, build_questionnaire
-from trialscreen.web import Settings, create_app
 
 from ..questionnaire.seed_answers import qualifying
-from .conftest import AS_OF, REPO_ROOT, SEED, LiveServer
+from .conftest import AS_OF, REPO_ROOT, SEED, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,10 +46,30 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real `trialscreen serve`, in its own process, on a fresh SQLite file."""
     db = tmp_path_factory.mktemp("e2e") / "web.db"
-    app: FastAPI = create_app(Settings(db_url=f"sqlite:///{db}", as_of=AS_OF, apply_per_minute=600, apply_burst=50))
-    with LiveServer(app) as server:
-        yield server.url
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "trialscreen.cli.app", "serve", "--port", str(port), "--db", f"sqlite:///{db}",
+         "--as-of", AS_OF.isoformat(), "--apply-per-minute", "600"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("trialscreen serve did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
