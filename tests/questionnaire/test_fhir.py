@@ -42,3 +42,23 @@ def test_quantity_items_offer_units(seed_q: Questionnaire) -> None:
     items = {i["linkId"]: i for i in to_fhir(seed_q)["item"]}
     options = [e["valueCoding"]["code"] for e in items["test.hemoglobin"]["extension"] if e["url"].endswith("unitOption")]
     assert options[:2] == ["g/dL", "g/L"]
+
+
+def test_valid_fhir_r4(seed_q: Questionnaire) -> None:
+    """The Questionnaire, and the resources answers become, pass a FHIR R4(B) model."""
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
+
+    from trialscreen.questionnaire.answers import parse_answers, to_resources
+
+    from .conftest import AS_OF
+    from .seed_answers import qualifying
+
+    FhirQuestionnaire.model_validate(to_fhir(seed_q))
+    for overrides in ({}, {"sex": "female", "age": "30"}, {"history.cns_disorder": "yes", "medication.antimicrobial": "yes",
+                                                           "medication.antimicrobial.reason": "yes", "allergy.severe": "yes",
+                                                           "immunization.live_vaccine": "yes", "procedure.autologous_sct": "yes",
+                                                           "procedure.surgical_procedure_category": "yes"}):
+        built = to_resources(seed_q, parse_answers(seed_q, qualifying(seed_q, **overrides)), AS_OF)
+        Bundle.model_validate({"resourceType": "Bundle", "type": "collection",
+                               "entry": [{"resource": r} for r in built.resources]})
