@@ -258,7 +258,7 @@ def test_pregnancy_test_for_women_of_childbearing_potential_only() -> None:
     assert rows[man]["inc-8"] == "unknown" and rows[older]["inc-8"] == "pass"
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(
     st.lists(st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 3, 1)), min_size=1, max_size=8),
     st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 3, 1)),

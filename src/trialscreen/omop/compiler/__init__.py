@@ -23,7 +23,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
-from trialscreen.criteria import CriteriaSet, load
+from trialscreen.criteria import CriteriaSet, Criterion, load
 from trialscreen.knowledge import Knowledge, knowledge
 from trialscreen.omop.compiler.cdm import Cdm, CdmError
 from trialscreen.omop.compiler.status import (
@@ -85,40 +85,54 @@ def compile_screen(
         when = compiler.visit(criterion.applies_when, True) if criterion.applies_when is not None else None
         plans[criterion.id] = (rule, when)
 
-    # Stage 1: every criterion with a rule, from the leaf columns (and each windowed expiry).
+    # Stage 1: the truth of every rule and applicability test, and each windowed expiry.
     wide: Wide = compiler.wide()
     first: dict[str, ir.Value] = {"person_id": wide.person_id}
     expiry_columns: dict[str, str] = {}
     for criterion in criteria.walk():
         rule, when = plans[criterion.id]
-        if rule is None:
-            continue
-        status = status_of(rule.truth(wide), criterion.kind)
-        first[criterion.id] = applies(status, when.truth(wide) if when is not None else None)
-        if has_eligible_from(criterion, criteria) and rule.expiry is not None:
-            expiry_columns[criterion.id] = f"_expiry:{criterion.id}"
-            first[expiry_columns[criterion.id]] = rule.expiry(wide)
-    staged = wide.select(**first)
+        if rule is not None:
+            first[f"_truth:{criterion.id}"] = rule.truth(wide)
+            if has_eligible_from(criterion, criteria) and rule.expiry is not None:
+                expiry_columns[criterion.id] = f"_expiry:{criterion.id}"
+                first[expiry_columns[criterion.id]] = rule.expiry(wide)
+        if when is not None:
+            first[f"_applies:{criterion.id}"] = when.truth(wide)
+    truths = wide.select(**first)
 
-    # Stage 2: compound criteria from their parts' columns, innermost first.
-    compounds = [c for c in criteria.walk() if c.parts]
-    for criterion in sorted(compounds, key=lambda c: -c.id.count(".")):
-        status = compound([staged[part.id] for part in criterion.parts])
-        _, when = plans[criterion.id]
-        staged = staged.mutate(**{criterion.id: applies(status, when.truth(wide) if when is not None else None)})
+    def applicable(criterion: Criterion) -> ir.BooleanValue | None:
+        return truths[f"_applies:{criterion.id}"] if plans[criterion.id][1] is not None else None
 
-    # Stage 3: eligible_from per criterion, then the patient's verdict and eligible_from.
-    eligible = {
-        cid: criterion_eligible_from(staged[cid], staged[column]) for cid, column in expiry_columns.items()
-    }
-    staged = staged.mutate(**{eligible_from_column(cid): day for cid, day in eligible.items()})
+    staged = truths.mutate(
+        **{
+            c.id: applies(status_of(truths[f"_truth:{c.id}"], c.kind), applicable(c))
+            for c in criteria.walk()
+            if plans[c.id][0] is not None
+        }
+    )
+
+    # Stage 2: compound criteria from their parts' columns, and each criterion's eligible_from.
+    def compound_status(criterion: Criterion) -> ir.StringValue:
+        parts = [compound_status(p) if p.parts else staged[p.id] for p in criterion.parts]
+        return applies(compound(parts), staged[f"_applies:{criterion.id}"] if plans[criterion.id][1] else None)
+
+    second: dict[str, ir.Value] = {c.id: compound_status(c) for c in criteria.walk() if c.parts}
+    second.update(
+        {
+            eligible_from_column(cid): criterion_eligible_from(staged[cid], staged[column])
+            for cid, column in expiry_columns.items()
+        }
+    )
+    staged = staged.mutate(**second)
+
+    # Stage 3: the patient's verdict and eligible_from from the top-level criteria.
     top = [c.id for c in criteria.criteria]
-    top_eligible = [staged[eligible_from_column(cid)] if cid in eligible else None for cid in top]
+    top_eligible = [staged[eligible_from_column(cid)] if cid in expiry_columns else None for cid in top]
     staged = staged.mutate(
         verdict=verdict([staged[cid] for cid in top]),
         **{ELIGIBLE_FROM: patient_eligible_from([staged[cid] for cid in top], top_eligible)},
     )
     columns = [criterion.id for criterion in criteria.walk()]
-    eligible_columns = [eligible_from_column(c.id) for c in criteria.criteria if c.id in eligible]
+    eligible_columns = [eligible_from_column(c.id) for c in criteria.criteria if c.id in expiry_columns]
     table = staged.select("person_id", *columns, *eligible_columns, "verdict", ELIGIBLE_FROM)
     return CompiledScreen(table, tuple(columns), tuple(eligible_columns), list(vocab.missing))

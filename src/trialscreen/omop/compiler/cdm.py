@@ -25,6 +25,12 @@ FOREVER = date(9999, 12, 31)
 NEVER = date(1900, 1, 1)
 
 
+def normalised(value: ir.StringValue) -> dict[str, ir.StringValue]:
+    """The source value as written, trimmed; upper-cased; and without dots (codes compare so)."""
+    trimmed = value.strip()
+    return {"code_trim": trimmed, "code_upper": trimmed.upper(), "code_plain": trimmed.replace(".", "").upper()}
+
+
 class CdmError(ValueError):
     """The database lacks a table or column the screen needs; the message names it."""
 
@@ -106,6 +112,7 @@ class Cdm:
             concept_id=t.condition_concept_id.cast("int64").fill_null(0),
             source_id=self.column("condition_occurrence", "condition_source_concept_id", "int64").fill_null(0),
             source_value=self.column("condition_occurrence", "condition_source_value", "string"),
+            **normalised(self.column("condition_occurrence", "condition_source_value", "string")),
             start=t.condition_start_date.cast("date"),
             end=self.column("condition_occurrence", "condition_end_date", "date"),
             status=ibis.cases((status.isin(list(CLINICAL_STATUSES)), status), else_=ibis.null("string")),
@@ -120,6 +127,7 @@ class Cdm:
             concept_id=t.procedure_concept_id.cast("int64").fill_null(0),
             source_id=self.column("procedure_occurrence", "procedure_source_concept_id", "int64").fill_null(0),
             source_value=self.column("procedure_occurrence", "procedure_source_value", "string"),
+            **normalised(self.column("procedure_occurrence", "procedure_source_value", "string")),
             day=t.procedure_date.cast("date"),
         )
         return rows.filter(rows.day <= self.as_of)
@@ -133,6 +141,7 @@ class Cdm:
             concept_id=t.drug_concept_id.cast("int64").fill_null(0),
             source_id=self.column("drug_exposure", "drug_source_concept_id", "int64").fill_null(0),
             source_value=self.column("drug_exposure", "drug_source_value", "string"),
+            **normalised(self.column("drug_exposure", "drug_source_value", "string")),
             start=t.drug_exposure_start_date.cast("date"),
             end=self.column("drug_exposure", "drug_exposure_end_date", "date"),
             route_id=self.column("drug_exposure", "route_concept_id", "int64").fill_null(0),
@@ -148,6 +157,7 @@ class Cdm:
             concept_id=t.observation_concept_id.cast("int64").fill_null(0),
             source_id=self.column("observation", "observation_source_concept_id", "int64").fill_null(0),
             source_value=self.column("observation", "observation_source_value", "string"),
+            **normalised(self.column("observation", "observation_source_value", "string")),
             value_id=self.column("observation", "value_as_concept_id", "int64").fill_null(0),
             value_string=self.column("observation", "value_as_string", "string"),
             qualifier=self.column("observation", "qualifier_source_value", "string"),

@@ -16,7 +16,6 @@ import ibis
 import ibis.expr.types as ir
 
 from trialscreen.knowledge import CodeSystem, Include, ValueSet
-from trialscreen.omop.vocabulary import ResolvedSet
 
 _SQL_NORMALISABLE = {"dots", "case"}
 """Normalisations the source-value matcher writes in SQL (leading zeros are left to concepts)."""
@@ -40,17 +39,20 @@ def contains_any(text: ir.StringValue, terms: Sequence[str]) -> ir.BooleanValue:
     return hit.fill_null(False)
 
 
-def _normalised(system: CodeSystem, value: ir.StringValue) -> ir.StringValue:
-    out = value.strip()
-    if "dots" in system.normalise_rules:
-        out = out.replace(".", "")
-    if "case" in system.normalise_rules:
-        out = out.upper()
-    return out
+def _normalised(system: CodeSystem, rows: ir.Table) -> ir.StringValue:
+    """The row's source value normalised as the system says (precomputed columns, see cdm)."""
+    rules = set(system.normalise_rules)
+    if rules == {"dots", "case"}:
+        return rows.code_plain
+    if rules == {"case"}:
+        return rows.code_upper
+    if rules == {"dots"}:
+        return rows.code_trim.replace(".", "")
+    return rows.code_trim
 
 
-def _include_matches(inc: Include, system: CodeSystem, value: ir.StringValue) -> ir.BooleanValue:
-    norm = _normalised(system, value)
+def _include_matches(inc: Include, system: CodeSystem, rows: ir.Table) -> ir.BooleanValue:
+    norm = _normalised(system, rows)
     hit: ir.BooleanValue = ibis.literal(False)
     for code in inc.codes:
         member = system.normalise(code)
@@ -66,27 +68,22 @@ def _include_matches(inc: Include, system: CodeSystem, value: ir.StringValue) ->
     return hit
 
 
-def source_value_in(vs: ValueSet, value: ir.StringValue) -> ir.BooleanValue:
+def source_value_in(vs: ValueSet, rows: ir.Table) -> ir.BooleanValue:
     """The source value read as a code of any of the set's systems (when SQL can normalise it)."""
     def any_of(includes: tuple[Include, ...]) -> ir.BooleanValue:
         hit: ir.BooleanValue = ibis.literal(False)
         for inc in includes:
             system = vs.systems[inc.system]
             if set(system.normalise_rules) <= _SQL_NORMALISABLE:
-                hit |= _include_matches(inc, system, value)
+                hit |= _include_matches(inc, system, rows)
         return hit
 
     return (any_of(vs.include) & ~any_of(vs.exclude)).fill_null(False)
 
 
-def row_in_set(
-    rows: ir.Table, resolved: ResolvedSet, vs: ValueSet, *, text_column: str | None = "source_value"
-) -> ir.BooleanValue:
-    """Is the row (concept_id, source_id, source_value) in the value set?"""
-    ids = resolved.ids
-    hit = among(rows.concept_id, ids) | among(rows.source_id, ids)
-    if "source_value" in rows.columns:
-        hit |= (rows.source_id == 0) & source_value_in(vs, rows.source_value)
-    if text_column and vs.text:
-        hit |= contains_any(rows[text_column], vs.text)
+def source_match(rows: ir.Table, vs: ValueSet) -> ir.BooleanValue:
+    """A row without a source concept whose source value reads as a member; or a text term match."""
+    hit = ((rows.source_id == 0) & source_value_in(vs, rows)).fill_null(False)
+    if vs.text:
+        hit |= contains_any(rows.source_value, vs.text)
     return hit

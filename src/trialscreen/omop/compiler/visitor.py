@@ -42,8 +42,18 @@ from trialscreen.criteria import (
 from trialscreen.criteria.nodes import Comparator
 from trialscreen.knowledge import Knowledge
 from trialscreen.omop.compiler.cdm import FOREVER, NEVER, Cdm
-from trialscreen.omop.compiler.codes import among, contains_any, row_in_set
+from trialscreen.omop.compiler.codes import among, contains_any, source_match
 from trialscreen.omop.compiler.domains import Domain
+from trialscreen.omop.compiler.membership import (
+    CONDITION_TEXT,
+    DRUG_TEXT,
+    ROUTE_TEXT,
+    SetKey,
+    column_name,
+    keys_of,
+    membership,
+    walk,
+)
 from trialscreen.omop.compiler.results import Results
 from trialscreen.omop.vocabulary import Vocabulary, phase_index
 from trialscreen.units import factor_to
@@ -98,6 +108,13 @@ class ScreenCompiler:
         self._columns = 0
         self._memo: dict[tuple[Any, bool], Compiled] = {}
         self._persons: ir.Table | None = None
+        self._keys: dict[str, dict[str, list[SetKey]]] = {}
+        for node in walk(criteria):
+            for domain, joined, key in keys_of(node):
+                keys = self._keys.setdefault(domain, {}).setdefault(joined, [])
+                if key not in keys:
+                    keys.append(key)
+        self._bases: dict[str, ir.Table] = {}
 
     @property
     def persons(self) -> ir.Table:
@@ -115,6 +132,36 @@ class ScreenCompiler:
         for table in tables[1:]:
             joined = joined.left_join(table, persons.person_id == table[table.columns[0]])
         return joined.select(*persons.columns, *[c for t in tables for c in t.columns[1:]])
+
+    def base(self, domain: str) -> ir.Table:
+        """A domain's rows with a membership flag per value set its leaves read (joined once)."""
+        if domain not in self._bases:
+            rows: ir.Table = getattr(self.cdm, domain)
+            chain: ir.Table = rows
+            flags: list[str] = []
+            joins = {"concept": (("c", "concept_id"), ("s", "source_id")), "route": (("r", "route_id"),)}
+            for joined, keys in self._keys.get(domain, {}).items():
+                ids = [
+                    frozenset(self.vocab.valueset(k.valueset, descendants=k.descendants, text_domains=k.text_domains).ids)
+                    for k in keys
+                ]
+                for prefix, column in joins[joined]:
+                    table = membership(ids, prefix)
+                    chain = chain.left_join(table, rows[column] == table[f"{prefix}_id"])
+                    flags += [column_name(prefix, i) for i in range(len(keys))]
+            if flags:
+                rows = chain.select(*rows.columns, *flags)
+            self._bases[domain] = rows
+        return self._bases[domain]
+
+    def _in(self, domain: str, rows: ir.Table, key: SetKey, joined: str = "concept") -> ir.BooleanValue:
+        """Is the row in the value set: by its concepts (joined flags), source value or text."""
+        index = self._keys[domain][joined].index(key)
+        vs = self.kb.valueset(key.valueset)
+        if joined == "route":
+            return rows[column_name("r", index)].fill_null(False) | contains_any(rows.route_text, vs.text)
+        hit = rows[column_name("c", index)].fill_null(False) | rows[column_name("s", index)].fill_null(False)
+        return hit | source_match(rows, vs)
 
     def domain(self, name: str, rows: ir.Table) -> Domain:
         if name not in self.domains:
@@ -248,17 +295,18 @@ class ScreenCompiler:
 
     def visit_condition(self, node: Condition, bad: bool) -> Compiled:
         vs = self.kb.valueset(node.valueset)
-        resolved = self.vocab.valueset(node.valueset, text_domains=("Condition",))
-        rows = self.cdm.conditions
+        key = SetKey(node.valueset, False, CONDITION_TEXT)
+        resolved = self.vocab.valueset(key.valueset, text_domains=key.text_domains)
+        rows = self.base("conditions")
         domain = self.domain("conditions", rows)
-        in_set = row_in_set(rows, resolved, vs)
+        in_set = self._in("conditions", rows, key)
         as_of = self.cdm.as_of
         not_abated = rows.end.isnull() | (rows.end > as_of)
         active = (rows.status.isnull() | rows.status.isin(list(_ACTIVE))) & not_abated
         present = (rows.status.isnull() | rows.status.isin(list(_PRESENT))) & not_abated
         if node.phase == "relapsed":
             counted = in_set & (present if node.timing in ("present", "ever") else active)
-            digit = rows.source_value.strip().replace(".", "").upper().substr(phase_index(vs), 1)
+            digit = rows.code_plain.substr(phase_index(vs), 1)
             by_value = rows.source_id == 0
             phase = vs.phase_digit or {}
             relapsed = (
@@ -302,18 +350,15 @@ class ScreenCompiler:
         expiry = ibis.cases((active, ibis.literal(FOREVER)), else_=ends)
         return self._flagged(domain, in_set & (active | start_in | end_in), expiry)
 
-    def _in(self, rows: ir.Table, name: str, **kwargs: Any) -> ir.BooleanValue:
-        return row_in_set(rows, self.vocab.valueset(name, **kwargs), self.kb.valueset(name))
-
     def visit_procedure(self, node: Procedure, bad: bool) -> Compiled:
-        rows = self.cdm.procedures
+        rows = self.base("procedures")
         keep: ir.BooleanValue = ibis.literal(True)
         if node.valueset:
-            keep &= self._in(rows, node.valueset)
+            keep &= self._in("procedures", rows, SetKey(node.valueset))
         if node.category:
-            keep &= self._in(rows, node.category, descendants=True)
+            keep &= self._in("procedures", rows, SetKey(node.category, True))
         if node.exclude:
-            keep &= ~self._in(rows, node.exclude)
+            keep &= ~self._in("procedures", rows, SetKey(node.exclude))
         domain = self.domain("procedures", rows)
         if node.window is None:
             return self._flagged(domain, keep)
@@ -321,16 +366,11 @@ class ScreenCompiler:
         return self._flagged(domain, inside, self.cdm.plus(rows.day, node.window))
 
     def visit_medication(self, node: Medication, bad: bool) -> Compiled:
-        rows = self.cdm.drugs
+        rows = self.base("drugs")
         as_of = self.cdm.as_of
-        keep = (rows.end.isnull() | (rows.end >= as_of)) & self._in(
-            rows, node.valueset, descendants=True, text_domains=("Drug",)
-        )
+        keep = (rows.end.isnull() | (rows.end >= as_of)) & self._in("drugs", rows, SetKey(node.valueset, True, DRUG_TEXT))
         if node.systemic_only:
-            routes = self.vocab.valueset(node.non_systemic_routes, text_domains=("Route",))
-            route_vs = self.kb.valueset(node.non_systemic_routes)
-            local = among(rows.route_id, routes.ids) | contains_any(rows.route_text, route_vs.text)
-            keep &= ~local
+            keep &= ~self._in("drugs", rows, SetKey(node.non_systemic_routes, False, ROUTE_TEXT), "route")
         if node.unless_reason:
             ids = self.vocab.valueset(node.unless_reason).ids
             obs = self.cdm.observations
@@ -343,8 +383,8 @@ class ScreenCompiler:
         return self._flagged(self.domain("drugs", rows), keep)
 
     def visit_immunization(self, node: Immunization, bad: bool) -> Compiled:
-        rows = self.cdm.drugs
-        keep = self._in(rows, node.valueset)
+        rows = self.base("drugs")
+        keep = self._in("drugs", rows, SetKey(node.valueset))
         domain = self.domain("drugs", rows)
         if node.window is None:
             return self._flagged(domain, keep)
@@ -352,12 +392,12 @@ class ScreenCompiler:
         return self._flagged(domain, inside, self.cdm.plus(rows.start, node.window))
 
     def visit_allergy(self, node: Allergy, bad: bool) -> Compiled:
-        obs = self.cdm.observations
+        obs = self.base("observations")
         criticality = obs.qualifier.strip().lower().isin(list(node.criticality)).fill_null(False)
         severity = obs.value_string.strip().lower().isin(list(node.severity)).fill_null(False)
         serious = criticality | severity
         if node.valueset:
-            serious &= self._in(obs, node.valueset)
+            serious &= self._in("observations", obs, SetKey(node.valueset))
         return self._flagged(self.domain("observations", obs), serious)
 
     def visit_consent(self, node: Consent, bad: bool) -> Compiled:
