@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from trialscreen.web import Settings, create_app
@@ -284,3 +285,17 @@ def test_docs_describe_every_endpoint(client: TestClient) -> None:
         if path.startswith("/site/"):
             continue  # the site workspace is documented by its own docs
         assert path in docs, f"docs/web.md does not mention {path}"
+
+
+def test_an_unexpected_error_is_a_plain_message(app: FastAPI) -> None:
+    def broken(trial: str) -> int:
+        raise RuntimeError(f"database gone while counting {trial}")
+
+    app.state.store.count = broken
+    client = TestClient(app, raise_server_exceptions=False)
+    page = client.get(f"/trials/{SEED}")
+    assert page.status_code == 500 and "Something went wrong on our side" in page.text
+    assert "database gone" not in page.text and "Traceback" not in page.text
+    api = client.get(f"/api/trials/{SEED}")
+    assert api.status_code == 500 and api.json() == {"detail": api.json()["detail"]}
+    assert "database gone" not in api.text
