@@ -141,6 +141,7 @@ def test_prescreen_form_to_result_page(client: TestClient) -> None:
     page = client.post(f"/trials/{SEED}/prescreen", data=form)
     assert page.status_code == 200
     assert 'data-result="not_qualify"' in page.text
+    assert page.headers["cache-control"] == "no-store"
     assert f'href="/trials/{SEED}#crit-inc-6.hemoglobin"' in page.text
     assert "Hemoglobin ≥60g/L" in page.text
 

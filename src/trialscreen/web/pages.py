@@ -37,6 +37,7 @@ def render(
     )
     if token is not None:
         set_csrf_cookie(response, token, services.settings(request).secure_cookies)
+        response.headers["Cache-Control"] = "no-store"  # forms and results may hold health answers
     return response
 
 
