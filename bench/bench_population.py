@@ -169,6 +169,7 @@ def child_fhir(fhir: Path, sample: int) -> dict[str, Any]:
     assert criteria is not None
     screener = Screener(criteria)
     verdicts: dict[str, str] = {}
+    statuses: dict[str, dict[str, str]] = {}
     start = time.perf_counter()
     records = []
     for item in read_records([fhir]):
@@ -180,13 +181,15 @@ def child_fhir(fhir: Path, sample: int) -> dict[str, Any]:
     start = time.perf_counter()
     for record in records:
         report = screener.screen(record, AS_OF)
-        verdicts[record.patient_id] = str(getattr(report, "verdict", ""))
+        verdicts[record.patient_id] = str(report.verdict)
+        statuses[record.patient_id] = dict(report.statuses())
     screen_seconds = time.perf_counter() - start
     return {
         "persons": len(records),
         "read_seconds": read_seconds,
         "screen_seconds": screen_seconds,
         "verdicts": verdicts,
+        "statuses": statuses,
     }
 
 
@@ -270,7 +273,7 @@ def main() -> None:
         f"scaled to {args.persons:,}: {scaled:.0f} s"
     )
     print(f"  in-memory / DuckDB = {scaled / duck['seconds']:.1f}x (goal >= 50x)")
-    _agreement(work / "out-duckdb" / "persons.parquet", mem["verdicts"])
+    _agreement(work / "out-duckdb" / "persons.parquet", mem["verdicts"], mem["statuses"])
 
     if not args.no_spark:
         spark, spark_wall, _ = run_child(
@@ -290,14 +293,17 @@ def _same_persons(a: Path, b: Path) -> bool:
     return bool(pq.read_table(a).equals(pq.read_table(b)))
 
 
-def _agreement(duck_persons: Path, verdicts: dict[str, str]) -> None:
+def _agreement(duck_persons: Path, verdicts: dict[str, str], statuses: dict[str, dict[str, str]]) -> None:
     """How many sampled persons got the same verdict in memory (FHIR) and on DuckDB (OMOP)."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(duck_persons, columns=["person_id", "verdict"])
-    by_id = dict(zip((str(i) for i in table["person_id"].to_pylist()), table["verdict"].to_pylist(), strict=True))
-    same = sum(1 for pid, v in verdicts.items() if by_id.get(pid) == v.rsplit(".", 1)[-1].lower())
-    print(f"  same verdict in memory and on DuckDB: {same:,} of {len(verdicts):,} sampled persons")
+    rows = {str(r["person_id"]): r for r in pq.read_table(duck_persons).to_pylist()}
+    differ = [pid for pid, v in verdicts.items() if rows.get(pid, {}).get("verdict") != v]
+    print(f"  same verdict in memory and on DuckDB: {len(verdicts) - len(differ):,} of {len(verdicts):,} sampled persons")
+    for pid in differ[:5]:
+        row = rows.get(pid, {})
+        diffs = {cid: (st, row.get(cid)) for cid, st in statuses[pid].items() if row.get(cid) != st}
+        print(f"    person {pid}: in memory {verdicts[pid]}, DuckDB {row.get('verdict')}; (memory, DuckDB): {diffs}")
 
 
 if __name__ == "__main__":

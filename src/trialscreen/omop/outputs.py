@@ -128,7 +128,9 @@ def funnel_figure(funnel: Funnel) -> Figure:
     removed = [0] + [s.removed for s in funnel.steps]
 
     height = 1.2 + 0.34 * len(labels)
-    figure = Figure(figsize=(11, height), layout="constrained")  # no pyplot: no global state
+    figure = Figure(figsize=(11, height))  # no pyplot: no global state
+    # fixed margins (labels are cut to 48 characters): a layout engine costs seconds
+    figure.subplots_adjust(left=0.34, right=0.98, top=1 - 0.45 / height, bottom=0.55 / height)
     axis = figure.subplots()
     positions = list(range(len(labels)))
     axis.barh(
@@ -147,11 +149,20 @@ def funnel_figure(funnel: Funnel) -> Figure:
     axis.set_yticks(positions, labels, fontsize=8)
     axis.invert_yaxis()
     top = max(remaining) if remaining else 0
-    axis.set_xlim(0, max(top, 1) * 1.22)
+    smallest = min((r for r in remaining if r > 0), default=1)
+    log = top / smallest > 50  # a steep funnel: on a linear axis the tail would vanish
+    if log:
+        axis.set_xscale("log")
+        axis.set_xlim(0.8, max(top, 1) * 8)
+    else:
+        axis.set_xlim(0, max(top, 1) * 1.22)
     for y, (count, gone) in enumerate(zip(remaining, removed, strict=True)):
         note = f"{count:,}" + (f"   (−{gone:,})" if gone else "")
-        axis.text(count + max(top, 1) * 0.01, y, note, va="center", fontsize=8)
-    axis.set_xlabel("persons remaining (a failed criterion removes the person)")
+        where = max(count, 0.8) * 1.08 if log else count + max(top, 1) * 0.01
+        axis.text(where, y, note, va="center", fontsize=8)
+    axis.set_xlabel(
+        "persons remaining (a failed criterion removes the person)" + (", log scale" if log else "")
+    )
     axis.set_title(
         f"{funnel.trial}: eligibility funnel over {funnel.persons:,} persons "
         f"(as of {funnel.as_of}, {funnel.engine}, OMOP CDM v{funnel.cdm_version})",
