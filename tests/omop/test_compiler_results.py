@@ -91,6 +91,32 @@ def test_uln_from_range_high_else_default() -> None:
     assert rows[molar_range]["inc-6.bilirubin"] == "fail"
 
 
+def test_bounds_decide_only_when_every_allowed_value_agrees() -> None:
+    bed = CdmTestBed()
+    day = date(2026, 11, 20)
+    below = bed.person()  # < 0.5 mg/dL is surely <= 1.8
+    bed.measurement(below, BILI, day, value=0.5, unit="mg/dL", operator="<")
+    above_small = bed.person()  # > 100 U/L may or may not exceed 120
+    bed.measurement(above_small, ALT, day, value=100, unit="U/L", operator=">")
+    above_large = bed.person()  # > 200 U/L surely exceeds 120
+    bed.measurement(above_large, ALT, day, value=200, unit="U/L", operator=">")
+    at_limit = bed.person()  # >= 120 U/L: could be exactly 120 (passes) or more
+    bed.measurement(at_limit, ALT, day, value=120, unit="U/L", operator=">=")
+    clearance_bound = bed.person(gender="male")  # measured > 90 mL/min decides >= 60
+    bed.measurement(clearance_bound, CREA, day, value=5.0, unit="mg/dL")
+    bed.measurement(clearance_bound, CLEAR, day, value=90, unit="mL/min", operator=">")
+    creatinine_bound = bed.person(gender="male")  # CG needs an exact creatinine
+    bed.measurement(creatinine_bound, CREA, day, value=0.3, unit="mg/dL", operator="<")
+    bed.measurement(creatinine_bound, WEIGHT, day, value=70, unit="kg")
+    rows = screen(bed, "inc-6")
+    assert rows[below]["inc-6.bilirubin"] == "pass"
+    assert rows[above_small]["inc-6.alt"] == "unknown"
+    assert rows[above_large]["inc-6.alt"] == "fail"
+    assert rows[at_limit]["inc-6.alt"] == "unknown"
+    assert rows[clearance_bound]["inc-6.renal"] == "pass"
+    assert rows[creatinine_bound]["inc-6.renal"] == "pass"  # < 0.3 mg/dL is surely <= 1.8
+
+
 def test_renal_function_creatinine_or_measured_or_cockcroft_gault() -> None:
     bed = CdmTestBed()
     day = date(2026, 11, 20)

@@ -179,6 +179,7 @@ class Cdm:
             day=day,
             ts=stamp.fill_null(day.cast("timestamp")),
             number=self.column("measurement", "value_as_number", "float64"),
+            operator_id=self.column("measurement", "operator_concept_id", "int64").fill_null(0),
             value_id=self.column("measurement", "value_as_concept_id", "int64").fill_null(0),
             value_text=self.column("measurement", "value_source_value", "string"),
             unit_concept_id=self.column("measurement", "unit_concept_id", "int64"),
@@ -197,6 +198,7 @@ class Cdm:
             day=o_day,
             ts=o_stamp.fill_null(o_day.cast("timestamp")),
             number=self.column("observation", "value_as_number", "float64"),
+            operator_id=ibis.literal(0, "int64"),
             value_id=self.column("observation", "value_as_concept_id", "int64").fill_null(0),
             value_text=self.column("observation", "value_as_string", "string").fill_null(
                 self.column("observation", "value_source_value", "string")

@@ -21,6 +21,8 @@ from trialscreen.omop.compiler.codes import among
 from trialscreen.omop.units import analyte_factors, distinct_units, factor_expr, plain_factors, units_of
 from trialscreen.omop.vocabulary import Vocabulary
 
+OPERATOR_DOMAIN = "Meas Value Operator"
+BOUNDS = ("<", "<=", ">", ">=")
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 
 
@@ -109,10 +111,25 @@ class Results:
                 nums.append((this, self._ordinal(analyte, rows)))
         num = ibis.cases(*nums, else_=ibis.null("float64")) if nums else ibis.null("float64")
         uln = ibis.cases(*ulns, else_=ibis.null("float64")) if ulns else ibis.null("float64")
+        operators = self._operators()
+        cmp = (
+            ibis.cases(*[(rows.operator_id == cid, ibis.literal(sign)) for cid, sign in operators.items()],
+                       else_=ibis.null("string"))
+            if operators
+            else ibis.null("string")
+        )
         return rows.select(
             "person_id", "measurement_id", "day", "ts", "analyte",
-            num=num.cast("float64"), qual=qual, uln=uln.cast("float64"),
+            num=num.cast("float64"), qual=qual, uln=uln.cast("float64"), cmp=cmp,
         )
+
+    def _operators(self) -> dict[int, str]:
+        """Concept ids of the value operators that make a result a bound (<, <=, >, >=), by name."""
+        concept = self.cdm.table("concept")
+        rows = concept.filter(
+            concept.domain_id == OPERATOR_DOMAIN, concept.concept_name.isin(list(BOUNDS))
+        ).select("concept_id", "concept_name")
+        return {int(r["concept_id"]): str(r["concept_name"]) for r in rows.to_pyarrow().to_pylist()}
 
     def _ordinal(self, analyte: Analyte, rows: ir.Table) -> ir.FloatingValue:
         answers = {

@@ -42,8 +42,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "measurement": {
         "measurement_id": "int64", "person_id": "int64", "measurement_concept_id": "int64",
         "measurement_date": "date", "measurement_datetime": "timestamp",
-        "value_as_number": "float64", "value_as_concept_id": "int64", "unit_concept_id": "int64",
-        "range_high": "float64", "measurement_source_value": "string",
+        "value_as_number": "float64", "operator_concept_id": "int64", "value_as_concept_id": "int64",
+        "unit_concept_id": "int64", "range_high": "float64", "measurement_source_value": "string",
         "measurement_source_concept_id": "int64", "unit_source_value": "string",
         "value_source_value": "string", "measurement_event_id": "int64",
         "meas_event_field_concept_id": "int64",
@@ -182,13 +182,16 @@ class CdmTestBed:
     def measurement(self, person: int, loinc: str, when: date | datetime, *, value: float | None = None,
                     unit: str | None = None, unit_text: str | None = None, range_high: float | None = None,
                     value_concept: tuple[str, str] | None = None, value_text: str | None = None,
-                    event_id: int | None = None) -> int:
-        """A result; `unit` is a UCUM code (unit concept), `unit_text` the unit_source_value."""
+                    event_id: int | None = None, operator: str | None = None) -> int:
+        """A result; `unit` is a UCUM code (unit concept), `unit_text` the unit_source_value;
+        `operator` ("<", ">=", ...) makes the value a bound (a Meas Value Operator concept)."""
         day = when.date() if isinstance(when, datetime) else when
         return self._add("measurement", {
             "person_id": person, "measurement_concept_id": self.concept("LOINC", loinc),
             "measurement_date": day, "measurement_datetime": when if isinstance(when, datetime) else None,
             "value_as_number": value,
+            "operator_concept_id": self.concept("Meas Value Operator", operator, name=operator,
+                                                domain="Meas Value Operator") if operator else None,
             "value_as_concept_id": self.concept(*value_concept) if value_concept else None,
             "unit_concept_id": self.concept("UCUM", unit) if unit else 0, "range_high": range_high,
             "measurement_source_value": loinc, "measurement_source_concept_id": 0,

@@ -94,6 +94,33 @@ def _compare(value: ir.NumericValue, op: Comparator, threshold: ir.NumericValue 
     return value >= threshold - slack
 
 
+def _bounded(
+    value: ir.NumericValue, bound: ir.StringValue, op: Comparator, threshold: ir.NumericValue | float
+) -> ir.BooleanValue:
+    """`value op threshold` when the result is exact; for a bound ("<0.5") true or false only
+    when every value the bound allows agrees, else NULL (the evaluator's rule)."""
+    below_t = _compare(value, "<", threshold)
+    above_t = _compare(value, ">", threshold)
+    equal = ~below_t & ~above_t
+    branches: list[tuple[ir.BooleanValue, ir.BooleanValue]] = []
+    for sign in ("<", "<=", ">", ">="):
+        below, open_end = sign in ("<", "<="), sign in ("<", ">")
+        if op in (">=", ">"):
+            strict = op == ">"
+            if below:
+                decided = ibis.cases((below_t | (equal & (open_end or strict)), False), else_=_bool(None))
+            else:
+                decided = ibis.cases((above_t | (equal & (not strict or open_end)), True), else_=_bool(None))
+        else:
+            strict = op == "<"
+            if not below:
+                decided = ibis.cases((above_t | (equal & (open_end or strict)), False), else_=_bool(None))
+            else:
+                decided = ibis.cases((below_t | (equal & (not strict or open_end)), True), else_=_bool(None))
+        branches.append((bound == sign, decided))
+    return ibis.cases(*branches, else_=_compare(value, op, threshold))
+
+
 class ScreenCompiler:
     """Visits a criteria set's nodes; leaves register per-person tables in `leaves`."""
 
@@ -465,7 +492,7 @@ class ScreenCompiler:
             raise ValueError(f"measurement of {node.analyte}: give `op` with `value` or `uln_multiple`")
         threshold = self._threshold(node, rows, gender)
         branches: list[tuple[ir.BooleanValue, ir.BooleanValue]] = [
-            (rows.num.notnull(), _compare(rows.num, node.op, threshold))
+            (rows.num.notnull(), _bounded(rows.num, rows.cmp, node.op, threshold))
         ]
         for reading, meaning in (("negative", node.if_negative), ("positive", node.if_positive)):
             if meaning is not None:
@@ -492,7 +519,7 @@ class ScreenCompiler:
         threshold = node.value * factor
         measured = self.results.readings("creatinine_clearance")
         measured = measured.filter(measured.day >= self.results.first_day(clearance.lookback), measured.num.notnull())
-        measured = self._latest(measured.mutate(truth=_compare(measured.num, node.op, threshold)), bad)
+        measured = self._latest(measured.mutate(truth=_bounded(measured.num, measured.cmp, node.op, threshold)), bad)
         creat = self._latest_value("creatinine", worst_high=True)
         weight = self._latest_value("weight", worst_high=False)
         p = self.persons
@@ -516,6 +543,8 @@ class ScreenCompiler:
         analyte = self.kb.analyte(name)
         rows = self.results.readings(name)
         rows = rows.filter(rows.day >= self.results.first_day(analyte.lookback))
+        # A bound ("<0.5") is no exact value: it hides older results but gives none.
+        rows = rows.mutate(num=ibis.cases((rows.cmp.isnull(), rows.num), else_=ibis.null("float64")))
         unreadable_first = ibis.cases((rows.num.isnull(), 0), else_=1)
         tie = rows.num.desc() if worst_high else rows.num.asc()
         ranked = rows.mutate(
