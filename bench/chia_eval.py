@@ -217,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-iterations", type=int, default=150)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--model", type=Path, default=Path("/tmp/trialscreen-chia.crfsuite"))
+    ap.add_argument("--dev", action="store_true", help="tune: train on 90 %% of the train split, score its last 10 %%")
+    ap.add_argument("--c1", type=float, default=0.05)
+    ap.add_argument("--c2", type=float, default=0.05)
     args = ap.parse_args(argv)
     try:
         import pycrfsuite
@@ -227,12 +230,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chia_eval: {args.chia}: no such directory", file=sys.stderr)
         return 2
     train_ids, test_ids = split_ids(args.chia)
+    if args.dev:  # the test split stays unseen while choosing settings
+        cut = int(len(train_ids) * 0.9)
+        train_ids, test_ids = train_ids[:cut], train_ids[cut:]
     t0 = time.perf_counter()
     train = build(docs_of(args.chia, train_ids))
     trainer = pycrfsuite.Trainer(verbose=False)
     for _, _, _, feats, labels in train:
         trainer.append(feats, labels)
-    trainer.set_params({"c1": 0.05, "c2": 0.05, "max_iterations": args.max_iterations,
+    trainer.set_params({"c1": args.c1, "c2": args.c2, "max_iterations": args.max_iterations,
                         "feature.possible_transitions": True})  # fmt: skip
     trainer.train(str(args.model))
     train_s = time.perf_counter() - t0
@@ -248,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         pred.extend(decode(doc, toks, offset, tagger.tag(feats)))
     tag_s = time.perf_counter() - t1
     scores = score(gold, pred)
-    print(f"train trials {len(train_ids)}, test trials {len(test_ids)} (last 20 % by NCT id); "
+    split = "dev: last 10 % of the train split" if args.dev else "test: last 20 % by NCT id"
+    print(f"train trials {len(train_ids)}, scored trials {len(test_ids)} ({split}); "
           f"train {train_s:.0f} s, tag {len(test)} lines in {tag_s:.1f} s")  # fmt: skip
     print(f"{'type':<12}{'gold':>6}{'pred':>6}  {'exact P':>8}{'R':>7}{'F1':>7}  {'overlap P':>10}{'R':>7}{'F1':>7}")
     for typ, s in scores.items():

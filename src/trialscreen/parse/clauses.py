@@ -42,7 +42,7 @@ Kind = Literal["inclusion", "exclusion"]
 
 # Words that carry no content of their own once the recognised terms are read.
 FILLER = frozenset(
-    ["a", "an", "the", "and", "or", "of", "with", "without", "to", "in", "on", "at", "for", "by", "from", "as", "be", "is", "are", "was", "were", "been", "being", "has", "have", "had", "having", "must", "should", "shall", "will", "would", "may", "can", "could", "not", "no", "nor", "any", "all", "either", "patient", "patients", "subject", "subjects", "participant", "participants", "person", "persons", "people", "individual", "individuals", "volunteer", "volunteers", "who", "that", "which", "this", "these", "those", "their", "his", "her", "its", "they", "he", "she", "history", "hx", "h", "o", "known", "documented", "evidence", "presence", "present", "presenting", "current", "currently", "active", "prior", "previous", "previously", "past", "ongoing", "diagnosis", "diagnosed", "diagnose", "confirmed", "confirmation", "established", "proven", "definite", "suspected", "suspicion", "following", "following:", "i", "e", "g", "eg", "etc", "ie", "than", "greater", "less", "more", "equal", "least", "within", "last", "before", "prior", "since", "after", "ago", "days", "day", "weeks", "week", "months", "month", "years", "year", "enrollment", "enrolment", "entry", "randomization", "randomisation", "registration", "screening", "study", "treatment", "start", "first", "dose", "baseline", "visit", "day1", "time", "period", "level", "levels", "count", "value", "values", "score", "status", "grade", "class", "de", "novo", "secondary", "type", "new", "onset", "newly", "untreated", "treated", "chronic", "acute", "disease", "diseases", "disorder", "disorders", "condition", "conditions", "syndrome", "due", "also", "only", "other", "such", "like", "including", "include", "includes", "positive", "negative", "test", "result", "results", "serum", "plasma", "blood", "urine", "peripheral", "clinical", "clinically", "evident", "defined", "define", "criteria", "criterion", "per", "mg", "dl", "ml", "min", "l", "g", "ul", "mm3", "x", "uln", "r", "s", "relapse", "relapsed", "refractory", "recurrent", "recurrence", "persistent", "progressive", "use", "using", "used", "receive", "received", "receiving", "require", "requires", "required", "requiring", "requirement", "application", "systemic", "therapy", "therapies", "agent", "agents", "drug", "drugs", "medication", "medications", "medicine", "medicines", "taking", "take", "concurrent", "concomitant", "women", "woman", "men", "man", "male", "males", "female", "females", "adult", "adults", "aged", "age", "old", "surgery", "surgical", "operation", "operations", "procedure", "procedures", "either", "both", "each", "per", "cent", "percent"]
+    ["a", "an", "the", "and", "or", "of", "with", "without", "to", "in", "on", "at", "for", "by", "from", "as", "be", "is", "are", "was", "were", "been", "being", "has", "have", "had", "having", "must", "should", "shall", "will", "would", "may", "can", "could", "not", "no", "nor", "any", "all", "either", "patient", "patients", "subject", "subjects", "participant", "participants", "person", "persons", "people", "individual", "individuals", "volunteer", "volunteers", "who", "that", "which", "this", "these", "those", "their", "his", "her", "its", "they", "he", "she", "history", "hx", "h", "o", "known", "documented", "evidence", "presence", "present", "presenting", "current", "currently", "active", "prior", "previous", "previously", "past", "ongoing", "diagnosis", "diagnosed", "diagnose", "confirmed", "confirmation", "established", "proven", "definite", "suspected", "suspicion", "following", "following:", "i", "e", "g", "eg", "etc", "ie", "than", "greater", "less", "more", "equal", "least", "within", "last", "before", "prior", "since", "after", "ago", "days", "day", "weeks", "week", "months", "month", "years", "year", "enrollment", "enrolment", "entry", "randomization", "randomisation", "registration", "screening", "study", "treatment", "start", "first", "dose", "baseline", "visit", "day1", "time", "period", "level", "levels", "count", "value", "values", "score", "status", "grade", "class", "de", "novo", "secondary", "type", "new", "onset", "newly", "untreated", "treated", "chronic", "acute", "disease", "diseases", "disorder", "disorders", "condition", "conditions", "syndrome", "due", "also", "only", "other", "such", "like", "including", "include", "includes", "positive", "negative", "test", "result", "results", "serum", "plasma", "blood", "urine", "peripheral", "clinical", "clinically", "evident", "defined", "define", "criteria", "criterion", "per", "mg", "dl", "ml", "min", "l", "g", "ul", "mm3", "x", "uln", "r", "s", "relapse", "relapsed", "refractory", "recurrent", "recurrence", "persistent", "progressive", "use", "using", "used", "receive", "received", "receiving", "require", "requires", "required", "requiring", "requirement", "application", "agent", "agents", "drug", "drugs", "medication", "medications", "medicine", "medicines", "taking", "take", "concurrent", "concomitant", "women", "woman", "men", "man", "male", "males", "female", "females", "adult", "adults", "aged", "age", "old", "surgery", "surgical", "operation", "operations", "procedure", "procedures", "either", "both", "each", "per", "cent", "percent"]
 )
 _BROADEN = re.compile(r"\b(?:or\s+other|and\s+other|other\s+\w+|any\s+other|etc\.?)\b", re.I)
 _NEGATION = re.compile(
@@ -251,7 +251,7 @@ class ClauseParser:
                    "signing", "capable", "giving", "document", "ability", "personally", "obtaining", "procedures",
                    "given", "their", "his", "her", "voluntary", "participate", "participating", "participation",
                    "trial", "this", "freely", "agree", "agreed", "form", "forms", "signature", "documented",
-                   "enrollment", "entry", "screening", "written", "informed", "consent", "assent", "sign", "dates",
+                   "enrollment", "entry", "screening", "informed", "consent", "assent", "dates",
                    "understood", "comply", "requirements", "adequate", "information", "having", "after", "received"}  # fmt: skip
         if len([w for w in rest if w.lower() not in allowed]) > 2:
             return None
@@ -538,6 +538,10 @@ class ClauseParser:
                     waiting.append(hit)
                 continue
             span, n = node
+            if isinstance(n, Medication) or (isinstance(n, Uncertain) and isinstance(n.item, Medication)):
+                before_m = re.search(r"systemic\s+(?:\w+\s+)?$", text[: span[0]], re.I)
+                after_m = re.match(r"\s*(?:therapy|therapies|treatment|use)\b", text[span[1] :], re.I)
+                span = (before_m.start() if before_m else span[0], span[1] + (after_m.end() if after_m else 0))
             if waiting and isinstance(n, Measurement):
                 shared = [n.model_copy(update={"analyte": w.entry.name, "source": (w.start, w.end)}) for w in waiting]
                 for w in waiting:
@@ -571,8 +575,28 @@ class ClauseParser:
         if broad and (kind == "exclusion") and left:
             combined = AnyOf(items=(combined, _manual(text[broad.start():].strip(" ,;.()"), (offset + broad.start(), offset + len(text)))))
         elif left:
-            combined = Uncertain(item=combined, reason="confirm: " + " ".join(left))
+            trailing = self._trailing_alternative(text, [s for s, _ in found], kind, used + cue_spans)
+            inner = [w for w in left if w not in trailing]
+            if inner:
+                combined = Uncertain(item=combined, reason="confirm: " + " ".join(inner))
+            if trailing:
+                # "hepatitis B or C": what follows the last term as another alternative may widen
+                # the criterion, so a person reads it; the recognised part still decides "true"
+                combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: " + " ".join(trailing))))
         return _shift(combined, offset)
+
+    @staticmethod
+    def _trailing_alternative(text: str, spans: list[tuple[int, int]], kind: Kind, used: list[tuple[int, int]]) -> list[str]:
+        """Unread words after the last recognised term, joined to it as an alternative."""
+        if not spans:
+            return []
+        last = max(e for _, e in spans)
+        tail = text[last:]
+        joined = r"\s*(?:,|;|/|\bor\b|\band/or\b" + (r"|\band\b" if kind == "exclusion" else "") + r")"
+        m = re.match(r"(?:\s*\([^()]*\))?" + joined, tail, re.I)
+        if not m:
+            return []
+        return _leftover(tail, [(s - last, e - last) for s, e in used if s >= last])
 
     def _connector(self, text: str, spans: list[tuple[int, int]], kind: Kind, nodes: list[Node]) -> Node:
         between = " ".join(text[spans[i][1] : spans[i + 1][0]] for i in range(len(spans) - 1)).lower()
