@@ -78,7 +78,7 @@ def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], Cle
             missing.append("body weight within 90 days")
         age = ctx.age
         if age is None:
-            missing.append("birth date")
+            missing.append("birth date" if ctx.age_bounds is None else "an exact birth date (it is partial)")
         if missing:
             return None, None, [], "no measured creatinine clearance, and Cockcroft–Gault lacks " + ", ".join(missing), missing
         assert age is not None
