@@ -175,6 +175,8 @@ def test_report_json_round_trip(person: tuple[str, str, list[int]]) -> None:
         flat[item["id"]] = item["status"]
         stack.extend(item["parts"])
         assert item["kind"] in ("inclusion", "exclusion") and item["reason"]
+        if item["status"] == "unknown" and not item["parts"]:
+            assert item["missing"], item  # an unknown says what is missing
         assert item["eligible_from"] is None or date.fromisoformat(item["eligible_from"])
     assert flat == report.statuses()
     assert [c["id"] for c in again["criteria"]] == [c.id for c in SEED.criteria]
