@@ -21,9 +21,10 @@ from trialscreen.fhir.read import PatientRecord, RecordError, RecordProblem, rea
 REPO = Path(__file__).resolve().parents[2]
 SYNTHEA = REPO / ".." / "shared" / "data" / "fhir" / "synthea"
 AS_OF = date(2026, 11, 25)
-_seed = builtin_criteria("NCT06125652")
-assert _seed is not None
-SCREENER = Screener(_seed)
+_found = builtin_criteria("NCT06125652")
+assert _found is not None
+SEED = _found
+SCREENER = Screener(SEED)
 
 
 def sample(pid: str, hb: float, aml: str | None = "C92.02") -> PatientBuilder:
@@ -253,7 +254,7 @@ def test_every_synthea_bundle_loads_and_screens_without_aml(synthea: list[Patien
         s = report.statuses()
         assert s["inc-3"] == "fail", rec.source
         assert report.verdict == "ineligible"
-        assert set(s) == {c.id for c in _seed.walk()}
+        assert set(s) == {c.id for c in SEED.walk()}
         assert orjson.loads(orjson.dumps(report.to_json()))["patient"] == rec.patient_id
 
 
