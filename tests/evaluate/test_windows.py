@@ -232,3 +232,23 @@ def test_verdicts() -> None:
     unknown_only.observation("89247-1", value_string="??", when="2026-11-24", category="survey")
     assert screen(unknown_only).verdict == "needs_review"
     assert date(2026, 11, 25) == AS_OF
+
+
+def test_contradicting_attestation_keeps_the_record_and_its_date() -> None:
+    p = patient()
+    p.procedure(CPT, "38241", when="2026-10-14")
+    p.attestation({"exc-8": False}, authored="2026-11-20")
+    r = screen(p)
+    assert status(r, "exc-8") == "fail"
+    assert result(r, "exc-8").eligible_from == date(2027, 1, 14)
+    assert "record wins" in result(r, "exc-8").reason
+
+
+def test_inc6_part_decided_by_attestation_counts_for_the_parent() -> None:
+    p = eligible_patient()
+    lvef = [res for res in p.resources() if res.get("code", {}).get("coding", [{}])[0].get("code") == "10230-1"]
+    p._resources.remove(lvef[0])
+    assert status(screen(p), "inc-6") == "unknown"
+    p.attestation({"inc-6.lvef": True}, authored="2026-11-21")
+    r = screen(p)
+    assert status(r, "inc-6") == "pass" and r.verdict == "eligible"
