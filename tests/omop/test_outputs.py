@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import json
+import random
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialscreen.criteria import Measurement
+from trialscreen.criteria import Age, AnyOf, Derived, Measurement
 from trialscreen.omop import outputs
-from trialscreen.omop.funnel import STATUSES, build_funnel
+from trialscreen.omop.funnel import STATUSES, Funnel, build_funnel
 from trialscreen.omop.outputs import OutputError, check_out_dir, funnel_table, write_outputs
 from trialscreen.omop.run import (
     STATUS_TYPE,
@@ -67,7 +68,7 @@ rows_strategy = st.lists(
 )
 
 
-def _funnel(persons: pa.Table):  # type: ignore[no-untyped-def]
+def _funnel(persons: pa.Table) -> Funnel:
     return build_funnel(persons, CRITERIA, as_of="2026-11-25", engine="duckdb", cdm_version="5.4")
 
 
@@ -128,10 +129,12 @@ def test_what_if_on_a_uln_multiple_and_on_a_two_threshold_part() -> None:
     ast = apply_what_if(CRITERIA, parse_what_if("inc-6.ast<=5")).by_id()["inc-6.ast"].rule
     assert isinstance(ast, Measurement) and ast.uln_multiple == 5
     renal = apply_what_if(CRITERIA, parse_what_if("inc-6.renal>=50")).by_id()["inc-6.renal"].rule
-    assert renal is not None and renal.items[1].value == 50  # type: ignore[union-attr]
-    assert renal.items[0].uln_multiple == 1.5  # type: ignore[union-attr]
+    assert isinstance(renal, AnyOf)
+    creatinine, clearance = renal.items
+    assert isinstance(clearance, Derived) and clearance.value == 50
+    assert isinstance(creatinine, Measurement) and creatinine.uln_multiple == 1.5
     age = apply_what_if(CRITERIA, parse_what_if("inc-2<=75")).by_id()["inc-2"].rule
-    assert age is not None and (age.min, age.max) == (18, 75)  # type: ignore[union-attr]
+    assert isinstance(age, Age) and (age.min, age.max) == (18, 75)
 
 
 @pytest.mark.parametrize(
@@ -213,7 +216,9 @@ def test_terminal_table_has_a_row_per_criterion() -> None:
 
 
 @given(st.lists(st.sampled_from(STATUSES + (None,)), max_size=30), st.randoms())
-def test_statuses_get_one_dictionary_whatever_order_they_come_in(values: list[str | None], rnd) -> None:  # type: ignore[no-untyped-def]
+def test_statuses_get_one_dictionary_whatever_order_they_come_in(
+    values: list[str | None], rnd: random.Random
+) -> None:
     shuffled = list(values)
     rnd.shuffle(shuffled)
     a = fixed_dictionary(pa.array(values, pa.string()), STATUSES, "inc-1")

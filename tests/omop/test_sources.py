@@ -70,7 +70,7 @@ def test_unparsable_version_is_kept_for_the_message() -> None:
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "wt", newline="") as handle:  # type: ignore[operator]
+    with opener(path, "wt", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
@@ -107,7 +107,8 @@ def test_parse_source_kinds(tmp_path: Path) -> None:
     assert isinstance(pg, PostgresSource)
     assert pg.schema == "cdm"
     assert "secret" not in pg.description
-    assert parse_source("postgresql://u@h/db", schema="x").schema == "x"  # type: ignore[union-attr]
+    with_option = parse_source("postgresql://u@h/db", schema="x")
+    assert isinstance(with_option, PostgresSource) and with_option.schema == "x"
 
 
 def test_parse_source_refuses_what_it_cannot_read(tmp_path: Path) -> None:
