@@ -70,7 +70,7 @@ def _strip_markers(line: str) -> tuple[str, int, str]:
 
 
 def _marker_type(marker: str) -> str:
-    core = marker.strip("()\\.) ")
+    core = re.sub(r"[()\\.\s]", "", marker)
     if core.isdigit() or re.fullmatch(r"[①-⑳]", core):
         return "number"
     if core.isalpha():
