@@ -55,8 +55,23 @@ def from_data(data: Any, *, name: str = "criteria") -> CriteriaSet:
         ) from None
 
 
+class _Dumper(yaml.SafeDumper):
+    """Readable Unicode, but characters YAML reads as line breaks are written escaped."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if any(ch in value for ch in "\x85\u2028\u2029\ufeff") or any(
+        (ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F for ch in value
+    ):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def dumps_yaml(criteria: CriteriaSet) -> str:
-    return yaml.safe_dump(to_data(criteria), sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(to_data(criteria), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def dumps_json(criteria: CriteriaSet) -> bytes:
