@@ -5,14 +5,25 @@ A uniquely named module (not conftest) so the test modules can import it by name
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from trialscreen.fhir.builder import CPT, PatientBuilder
 from trialscreen.web.site.accounts import add_user
+
+from ..web.conftest import free_port
 
 AS_OF = date(2026, 11, 25)
 SEED = "NCT06125652"
@@ -79,3 +90,34 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
     for c in report["criteria"]:
         walk(c)
     return out
+
+
+@contextmanager
+def served(db: str, log: Path) -> Iterator[str]:
+    """`trialscreen serve` as its own process on `db`; killed with SIGKILL when the block ends."""
+    port = free_port()
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "trialscreen.cli.app", "serve", "--port", str(port), "--db", db,
+             "--as-of", AS_OF.isoformat()],
+            stdout=out, stderr=out, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        yield url
+        os.killpg(server.pid, signal.SIGKILL)  # the crash, whenever the caller is done
+        server.wait(timeout=10)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)

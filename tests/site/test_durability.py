@@ -6,13 +6,8 @@ middle, and restarted; every acknowledged write is there and the database is con
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,8 +17,7 @@ import sqlalchemy
 from trialscreen.web.db import make_engine, migrate
 from trialscreen.web.site import accounts
 
-from ..web.conftest import free_port
-from .site_support import AS_OF, PASSWORD, SEED
+from .site_support import PASSWORD, SEED, served
 
 KILL_AFTER = 40
 WORKERS = 4
@@ -35,36 +29,6 @@ def add_user(db: str, name: str, role: str) -> None:
     migrate(engine)
     accounts.add_user(engine, name, PASSWORD, role, [SEED])
     engine.dispose()
-
-
-@contextmanager
-def served(db: str, log: Path) -> Iterator[str]:
-    port = free_port()
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "trialscreen.cli.app", "serve", "--port", str(port), "--db", db,
-             "--as-of", AS_OF.isoformat()],
-            stdout=out, stderr=out, start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-        yield url
-        os.killpg(server.pid, signal.SIGKILL)  # the crash, whenever the caller is done
-        server.wait(timeout=10)
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
 
 
 def login(url: str) -> dict[str, str]:
@@ -129,8 +93,10 @@ def crash_and_check(db: str, tmp_path: Path) -> None:
             for i in range(3)
         ]
         result: dict[str, object] = {}
-        runner = threading.Thread(target=lambda: result.update(zip(("d", "m", "f"),
-                                                                   burst(url, headers, candidates, kill))))
+        def run() -> None:
+            result.update(zip(("d", "m", "f"), burst(url, headers, candidates, kill), strict=True))
+
+        runner = threading.Thread(target=run)
         runner.start()
         assert kill.wait(timeout=120), "the burst did not reach the kill point"
     # the server is SIGKILLed here, with requests in flight
@@ -161,8 +127,8 @@ def crash_and_check(db: str, tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         # a decision and its audit event are one transaction: both or neither
-        n_decisions = conn.execute(sqlalchemy.text("SELECT count(*) FROM site_decisions")).scalar()
-        n_audit = conn.execute(sqlalchemy.text("SELECT count(*) FROM site_audit WHERE action = 'decide'")).scalar()
+        n_decisions = conn.execute(sqlalchemy.text("SELECT count(*) FROM site_decisions")).scalar_one()
+        n_audit = conn.execute(sqlalchemy.text("SELECT count(*) FROM site_audit WHERE action = 'decide'")).scalar_one()
         assert n_decisions == n_audit >= len(decisions)
         orphans = conn.execute(sqlalchemy.text(
             "SELECT count(*) FROM site_decisions d LEFT JOIN site_candidates c ON c.id = d.candidate_id "
@@ -185,9 +151,9 @@ def test_postgresql_keeps_every_acknowledged_write_through_sigkill(pg_url: str, 
     url = pg_url.rsplit("/", 1)[0] + "/" + name
     try:
         crash_and_check(url, tmp_path)
-        with psycopg.connect(url) as conn:  # the constraints hold and the audit is append-only here too
-            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
-                conn.execute("DELETE FROM site_audit")
+        # the audit is append-only on PostgreSQL too
+        with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("DELETE FROM site_audit")
     finally:
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
