@@ -100,7 +100,7 @@ class Cdm:
         m = ibis.cases((use_ts, bdt.month().cast("int64")), else_=month.fill_null(1))
         d = ibis.cases((use_ts, bdt.day().cast("int64")), else_=day.fill_null(1))
         before_birthday = (m > self.as_of.month) | ((m == self.as_of.month) & (d > self.as_of.day))
-        age = self.as_of.year - y - before_birthday.cast("int64")
+        age = self.as_of.year - y - ibis.cases((before_birthday, 1), else_=0)  # no bool casts: PostgreSQL refuses them
         return p.select(person_id=p.person_id.cast("int64"), gender=gender, age=age.cast("int64"))
 
     @cached_property
