@@ -12,6 +12,7 @@ unless `force` is given (then the file is replaced, reviewed criteria still kept
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,12 +58,18 @@ def _atomic(path: Path, payload: bytes) -> None:
     tmp.replace(path)
 
 
+@lru_cache(maxsize=4)
+def _own(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((PARSE_KNOWLEDGE / name).read_text(encoding="utf-8"))
+    return data
+
+
 def sidecar_data(parsed: ParsedCriteria) -> dict[str, dict[str, Any]]:
     """Files of the sidecar knowledge directory: only what the built-in knowledge lacks."""
     from trialscreen.knowledge import knowledge
 
     builtin = knowledge()
-    own_analytes = yaml.safe_load((PARSE_KNOWLEDGE / "analytes.yaml").read_text(encoding="utf-8"))
+    own_analytes = _own("analytes.yaml")
     analytes = {
         name: own_analytes[name]
         for name in sorted(parsed.analytes)
@@ -76,7 +83,7 @@ def sidecar_data(parsed: ParsedCriteria) -> dict[str, dict[str, Any]]:
         files["analytes.yaml"] = analytes
         systems = {c["system"] for a in analytes.values() for c in a["codes"]} - set(builtin.systems)
         if systems:
-            own_systems = yaml.safe_load((PARSE_KNOWLEDGE / "systems.yaml").read_text(encoding="utf-8"))
+            own_systems = _own("systems.yaml")
             files["systems.yaml"] = {s: own_systems[s] for s in sorted(systems)}
     return files
 
