@@ -19,6 +19,7 @@ out of the FHIR facts first, each for a stated reason (see docs/omop-mapping.md)
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -114,6 +115,10 @@ def test_engines_agree_on_small_generated_populations(tmp_path_factory: pytest.T
     assert _assert_agree(out) == persons
 
 
+BIGGER = int(os.environ.get("TRIALSCREEN_AGREEMENT_PERSONS", "3000"))
+"""Persons of the bigger population (the issue's 10,000: TRIALSCREEN_AGREEMENT_PERSONS=10000)."""
+
+
 def test_engines_agree_on_a_bigger_population(tmp_path: Path) -> None:
-    generate(3000, 20261125, tmp_path, AS_OF)
-    assert _assert_agree(tmp_path) == 3000
+    generate(BIGGER, 20261125, tmp_path, AS_OF)
+    assert _assert_agree(tmp_path) == BIGGER

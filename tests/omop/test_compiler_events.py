@@ -6,6 +6,7 @@ status and eligible_from the compiled SQL gives each of them on DuckDB.
 
 from __future__ import annotations
 
+import doctest
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -21,6 +22,15 @@ def test_every_node_kind_has_a_visit_method() -> None:
     kinds = [cls.model_fields["kind"].default for cls in ALL_KINDS]
     missing = [kind for kind in kinds if not callable(getattr(ScreenCompiler, f"visit_{kind}", None))]
     assert not missing, f"node kinds without a compiler: {missing}"
+
+
+def test_docstring_examples_run() -> None:
+    import trialscreen.omop.compiler as compiler
+    import trialscreen.omop.vocabulary as vocabulary
+
+    for module in (compiler, vocabulary):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
 
 
 def test_age_in_completed_years_and_birth_date_fallbacks() -> None:
