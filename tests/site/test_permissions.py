@@ -209,3 +209,40 @@ def test_secure_cookies_behind_https(tmp_path: Any, secure_flag: bool) -> None:
                    follow_redirects=False)
         assert r.status_code == 303
         assert "Secure" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+
+
+def test_password_guessing_is_slowed_down(client: TestClient) -> None:
+    codes = [client.post("/site/api/login", json={"username": "coord", "password": f"guess {n:04d}"}).status_code
+             for n in range(12)]
+    assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+    assert client.post("/site/api/login", json={"username": "coord", "password": PASSWORD}).status_code == 429
+
+
+def test_every_page_renders_for_the_roles_that_may_see_it(app: FastAPI, client: TestClient) -> None:
+    coord = bearer(client, "coord")
+    cid = client.post(f"/site/api/applications/{app.state.applications['seed']}/candidate",
+                      headers=coord).json()["candidate_id"]
+    client.post(f"/site/api/candidates/{cid}/record", headers=coord, json={"bundle": candidate_record().bundle()})
+    pages = {
+        "/site/applications": {"coord", "inv", "admin"},  # an admin sees the trials assigned to them
+        "/site/applications.csv": {"coord", "inv", "admin"},
+        "/site/candidates": {"coord", "inv", "admin"},
+        f"/site/candidates/{cid}": {"coord", "inv", "admin"},
+        "/site/rescreen": {"coord", "inv", "admin"},
+        f"/site/trials/{SEED}/log": {"coord", "inv", "admin"},
+        f"/site/trials/{SEED}/flow.svg": {"coord", "inv", "admin"},
+        "/site/admin/users": {"admin"},
+        "/site/admin/audit": {"admin"},
+    }
+    for user in ("coord", "inv", "admin"):
+        client.cookies.clear()
+        _page_login(client, user)
+        for path, allowed in pages.items():
+            response = client.get(path)
+            assert response.status_code == (200 if user in allowed else 403), (user, path, response.status_code)
+            if response.headers["content-type"].startswith("text/html"):
+                assert response.headers["cache-control"] == "no-store"
+                assert "Content-Security-Policy" in response.headers
+        page = client.get(f"/site/candidates/{cid}").text
+        assert ('id="attest-form"' in page) == (user == "inv")
+        assert ('action="/site/candidates/' + cid + '/record"' in page) == (user != "admin")

@@ -9,16 +9,21 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from trialscreen.web.security import RateLimiter
 from trialscreen.web.site import api, models, pages
 from trialscreen.web.site.guard import LoginRequired, is_api
 from trialscreen.web.site.workspace import Workspace, WorkspaceError
 
 __all__ = ["install", "models"]
+LOGINS_PER_MINUTE = 10.0
+LOGIN_BURST = 10
+"""Login attempts per client address: 10 at once, then 10 a minute (slows password guessing)."""
 
 
 def install(app: FastAPI) -> None:
     """Add the workspace to an app made by `create_app` (its engine and settings are set)."""
     app.state.workspace = Workspace(app.state.engine, app.state.settings.as_of)
+    app.state.login_limiter = RateLimiter(LOGINS_PER_MINUTE, LOGIN_BURST)
     app.include_router(api.router)
     app.include_router(pages.router)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from trialscreen.web.db import as_utc
 from trialscreen.web.site import audit, exports
 from trialscreen.web.site.accounts import AccountError, Staff, add_user, list_users, login, logout, set_user
-from trialscreen.web.site.guard import api_staff, bearer, require_admin, workspace
+from trialscreen.web.site.guard import api_staff, bearer, limit_logins, require_admin, workspace
 from trialscreen.web.site.models import Decision, Screening
 from trialscreen.web.site.schemas import (
     ApplicationOut,
@@ -88,8 +88,10 @@ def user_out(staff: Staff) -> UserOut:
 
 
 @router.post("/login", response_model=LoginOut, summary="Log in: a Bearer token for the API",
-             responses={401: {"model": Problem, "description": "Wrong username or password"}})
+             responses={401: {"model": Problem, "description": "Wrong username or password"},
+                        429: {"model": Problem, "description": "Too many login attempts from this address"}})
 def api_login(request: Request, body: LoginIn) -> LoginOut:
+    limit_logins(request)
     ws = workspace(request)
     found = login(ws.engine, body.username, body.password)
     with Session(ws.engine) as session, session.begin():

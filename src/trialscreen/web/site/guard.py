@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
-from trialscreen.web.security import CSRF_COOKIE, csrf_ok
+from trialscreen.web.security import CSRF_COOKIE, client_key, csrf_ok
 from trialscreen.web.site.accounts import Staff, resume
 from trialscreen.web.site.workspace import Workspace, WorkspaceError
 
@@ -58,6 +58,12 @@ def api_staff(request: Request) -> Staff:
     if unsafe and bearer(request) is None and not csrf_ok(request, request.headers.get(CSRF_HEADER)):
         raise WorkspaceError(403, "missing or wrong X-CSRF-Token header (or use a Bearer token)")
     return staff
+
+
+def limit_logins(request: Request) -> None:
+    """Refuse a login attempt beyond the per-address budget (429)."""
+    if not request.app.state.login_limiter.allow(client_key(request)):
+        raise WorkspaceError(429, "Too many login attempts from this address; wait a minute and try again.")
 
 
 def require_admin(staff: Staff) -> None:

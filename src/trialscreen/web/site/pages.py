@@ -23,6 +23,7 @@ from trialscreen.web.site.guard import (
     SESSION_COOKIE,
     clear_session_cookie,
     current_staff,
+    limit_logins,
     require_admin,
     secure,
     set_session_cookie,
@@ -84,6 +85,7 @@ def login_page(request: Request) -> HTMLResponse:
 @router.post("/login", response_class=HTMLResponse)
 async def login_submit(request: Request) -> Response:
     form = await form_of(request)
+    limit_logins(request)
     username, password = text(form, "username", 64), form.get("password")
     ws = workspace(request)
     found = login(ws.engine, username, password if isinstance(password, str) else "")
