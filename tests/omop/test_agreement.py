@@ -12,7 +12,9 @@ out of the FHIR facts first, each for a stated reason (see docs/omop-mapping.md)
 - medicine reasons (exc-11 prophylaxis: synth writes no reason rows);
 - order status (`drug_exposure` has dates only: an order is active by its dates);
 - ATC codings next to an RxNorm one (a drug exposure holds one source code, synth keeps RxNorm);
-- a recordedDate apart from the onset (`condition_start_date` is the one start date).
+- a recordedDate apart from the onset (`condition_start_date` is the one start date);
+- a diagnosis's free text (exc-10 leukostasis written as text: synth's `condition_source_value`
+  holds the code).
 
 `raw_disagreements` (used by the report, not asserted) counts what differs without them.
 """
@@ -55,6 +57,7 @@ def as_omop_holds(facts: Facts) -> Facts:
     for condition in facts.conditions:
         if condition.onset is not None:
             condition.recorded = condition.onset
+        condition.text = ""
     return facts
 
 

@@ -2,10 +2,11 @@
 
 Truth is a nullable boolean column: SQL's AND / OR / NOT on NULL are exactly Kleene's
 three-valued logic, so `all`, `any` and `not` are plain boolean operators and NULL is
-*unknown*. Each leaf becomes one per-person table (person_id, truth, expiry) that is
-left-joined onto the person table; a person with no row gets the leaf's closed-world default
-(false for diagnoses, procedures, medicines, vaccines and allergies; `if_missing` for
-results). `expiry` is the first day a true windowed leaf stops being true (D + W of its latest
+*unknown*. Each leaf becomes per-person aggregate columns of its CDM domain (one GROUP BY per
+domain, see `domains`), left-joined onto the person table; a person with no row gets the
+leaf's closed-world default (false for diagnoses, procedures, medicines, vaccines and
+allergies; `if_missing` for results). Leaves that need windows of their own (Cockcroft-Gault)
+register a per-person table instead. `expiry` is the first day a true windowed leaf stops being true (D + W of its latest
 event), `FOREVER` when time does not cure it; logic combines it (any: the latest of its true
 items, all: the earliest).
 """
