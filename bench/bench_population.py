@@ -295,9 +295,14 @@ def _same_persons(a: Path, b: Path) -> bool:
 
 def _agreement(duck_persons: Path, verdicts: dict[str, str], statuses: dict[str, dict[str, str]]) -> None:
     """How many sampled persons got the same verdict in memory (FHIR) and on DuckDB (OMOP)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    rows = {str(r["person_id"]): r for r in pq.read_table(duck_persons).to_pylist()}
+    table = pq.read_table(duck_persons)
+    sampled = pa.array([int(p) for p in verdicts], pa.int64())
+    table = table.filter(pc.is_in(table["person_id"], value_set=sampled))
+    rows = {str(r["person_id"]): r for r in table.to_pylist()}
     differ = [pid for pid, v in verdicts.items() if rows.get(pid, {}).get("verdict") != v]
     print(f"  same verdict in memory and on DuckDB: {len(verdicts) - len(differ):,} of {len(verdicts):,} sampled persons")
     for pid in differ[:5]:

@@ -218,3 +218,17 @@ def test_duckdb_file_with_a_schema(tmp_path: Path) -> None:
         assert session.con.table("person").count().execute() == 28
     with pytest.raises(SourceError, match="missing OMOP tables"):
         open_engine(parse_source(str(db))).__enter__()  # main schema is empty
+
+
+def test_duckdb_memory_limit_is_applied_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIALSCREEN_DUCKDB_MEMORY", "2GB")
+    with open_engine(parse_source(str(SYNTHEA_54))) as session:
+        limit, spill = session.con.con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+        assert limit.endswith("GiB") and float(limit.split()[0]) < 2
+        assert Path(spill).is_dir()
+    assert not Path(spill).exists()  # the spill directory goes with the session
+    monkeypatch.setenv("TRIALSCREEN_DUCKDB_MEMORY", "plenty")
+    with pytest.raises(UsageError, match="TRIALSCREEN_DUCKDB_MEMORY=plenty: not a memory size"):
+        open_engine(parse_source(str(SYNTHEA_54))).__enter__()

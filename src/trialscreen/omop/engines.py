@@ -204,9 +204,23 @@ def _duckdb_raw(con: Any, source: Source, on_table: Step) -> dict[str, ir.Table]
     return raw
 
 
+DUCKDB_MEMORY_ENV = "TRIALSCREEN_DUCKDB_MEMORY"
+
+
 def _duckdb_session(source: Source, on_table: Step) -> EngineSession:
     con = ibis.duckdb.connect()
     session = EngineSession("duckdb", con, "", [], source, [con.disconnect])
+    limit = os.environ.get(DUCKDB_MEMORY_ENV)
+    if limit:
+        # DuckDB spills what it can to a temporary directory beyond this limit
+        spill = Path(tempfile.mkdtemp(prefix="trialscreen-duckdb-"))
+        session._closers.insert(0, lambda: _rmtree(spill))
+        try:
+            con.con.execute(f"SET memory_limit = '{_memory_setting(limit)}'")
+            con.con.execute(f"SET temp_directory = '{spill}'")
+        except Exception as exc:
+            session.close()
+            raise UsageError(f"{DUCKDB_MEMORY_ENV}={limit}: not a memory size ({_first_line(exc)})") from None
     try:
         raw = _duckdb_raw(con, source, on_table)
         version, tables = _prepare(raw, source.description)
@@ -228,6 +242,13 @@ def _duckdb_session(source: Source, on_table: Step) -> EngineSession:
     session.cdm_version = version
     session.tables = sorted(tables)
     return session
+
+
+def _memory_setting(text: str) -> str:
+    """A memory size such as '4GB' or '512 MiB' (checked, so it is safe in a SET statement)."""
+    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]?i?B\s*", text, re.IGNORECASE):
+        raise ValueError(f"expected a size such as 4GB, got {text!r}")
+    return text.strip()
 
 
 # --- Spark ----------------------------------------------------------------------------------
