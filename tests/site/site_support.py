@@ -26,6 +26,7 @@ from trialscreen.web.site.accounts import add_user
 from ..web.conftest import free_port
 
 AS_OF = date(2026, 11, 25)
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED = "NCT06125652"
 OTHER = "NCT01234567"
 PASSWORD = "a long enough password"

@@ -246,3 +246,19 @@ def test_every_page_renders_for_the_roles_that_may_see_it(app: FastAPI, client: 
         page = client.get(f"/site/candidates/{cid}").text
         assert ('id="attest-form"' in page) == (user == "inv")
         assert ('action="/site/candidates/' + cid + '/record"' in page) == (user != "admin")
+
+
+def test_an_admin_adds_and_deactivates_a_user_in_the_pages(app: FastAPI, client: TestClient) -> None:
+    _page_login(client, "admin")
+    token = _csrf(client, "/site/admin/users")
+    form = {"csrf_token": token, "username": "carol", "password": PASSWORD, "role": "investigator", "trials": SEED}
+    assert client.post("/site/admin/users", data=form, follow_redirects=False).status_code == 303
+    again = client.post("/site/admin/users", data=form)
+    assert again.status_code == 422 and "already taken" in again.text
+    carol = {u.username: u.id for u, _ in __import__("trialscreen.web.site.accounts", fromlist=["x"]).list_users(
+        app.state.engine)}["carol"]
+    other = TestClient(app)
+    assert other.post("/site/api/login", json={"username": "carol", "password": PASSWORD}).status_code == 200
+    change = {"csrf_token": token, "trials": SEED, "active": "no"}
+    assert client.post(f"/site/admin/users/{carol}", data=change, follow_redirects=False).status_code == 303
+    assert other.post("/site/api/login", json={"username": "carol", "password": PASSWORD}).status_code == 401

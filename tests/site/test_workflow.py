@@ -271,3 +271,12 @@ def test_every_json_action_is_in_the_openapi_schema(client: TestClient) -> None:
         path = getattr(route, "path", "")
         for method in getattr(route, "methods", set()) - {"HEAD"}:
             assert method.lower() in paths.get(path, {}), f"{method} {path} is not in /openapi.json"
+
+
+def test_docs_describe_every_site_endpoint(client: TestClient) -> None:
+    from .site_support import REPO_ROOT
+
+    docs = (REPO_ROOT / "docs" / "site.md").read_text(encoding="utf-8")
+    for path in client.get("/openapi.json").json()["paths"]:
+        if path.startswith("/site/"):
+            assert path in docs, f"docs/site.md does not mention {path}"

@@ -190,7 +190,10 @@ def screenings(request: Request, staff: StaffDep, candidate_id: str) -> list[Scr
 def upload_record(request: Request, staff: StaffDep, candidate_id: str, body: RecordIn) -> ScreeningOut:
     if (body.bundle is None) == (body.ndjson is None):
         raise WorkspaceError(422, "give exactly one of bundle or ndjson")
-    data = orjson.dumps(body.bundle) if body.bundle is not None else (body.ndjson or "").encode()
+    try:
+        data = orjson.dumps(body.bundle) if body.bundle is not None else (body.ndjson or "").encode()
+    except TypeError:  # e.g. an integer beyond 64 bits: no FHIR value is
+        raise WorkspaceError(422, "bundle: holds a number out of range for FHIR") from None
     return screening_out(workspace(request).upload(staff, candidate_id, body.filename, data))
 
 
@@ -233,7 +236,7 @@ def rescreen_list(request: Request, staff: StaffDep) -> list[CandidateSummary]:
 @router.get("/trials/{nct_id}/screening-log", summary="The screening log as CSV", responses={**CSV, **ERRORS},
             response_class=Response)
 def screening_log(request: Request, staff: StaffDep, nct_id: str) -> Response:
-    rows = workspace(request).screening_log(staff, nct_id)
+    rows = workspace(request).screening_log(staff, nct_id, "export_log")
     return Response(exports.log_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{nct_id}-screening-log.csv"'})
 
@@ -241,7 +244,7 @@ def screening_log(request: Request, staff: StaffDep, nct_id: str) -> Response:
 @router.get("/trials/{nct_id}/flow.svg", summary="CONSORT-style flow diagram (SVG)", response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}}, "description": "SVG"}, **ERRORS})
 def flow_svg(request: Request, staff: StaffDep, nct_id: str) -> Response:
-    rows = workspace(request).screening_log(staff, nct_id)
+    rows = workspace(request).screening_log(staff, nct_id, "view_flow")
     return Response(exports.consort_svg(nct_id, exports.flow(rows)), media_type="image/svg+xml")
 
 

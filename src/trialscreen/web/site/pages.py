@@ -240,14 +240,14 @@ def log_page(request: Request, staff: StaffDep, nct_id: str) -> HTMLResponse:
 
 @router.get("/trials/{nct_id}/log.csv")
 def log_csv(request: Request, staff: StaffDep, nct_id: str) -> Response:
-    rows = workspace(request).screening_log(staff, nct_id)
+    rows = workspace(request).screening_log(staff, nct_id, "export_log")
     return Response(exports.log_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{nct_id}-screening-log.csv"'})
 
 
 @router.get("/trials/{nct_id}/flow.svg")
 def flow_svg(request: Request, staff: StaffDep, nct_id: str) -> Response:
-    rows = workspace(request).screening_log(staff, nct_id)
+    rows = workspace(request).screening_log(staff, nct_id, "view_flow")
     return Response(exports.consort_svg(nct_id, exports.flow(rows)), media_type="image/svg+xml")
 
 

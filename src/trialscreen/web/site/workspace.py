@@ -432,8 +432,8 @@ class Workspace:
         out.sort(key=lambda item: item[1].eligible_from or today)
         return out
 
-    def screening_log(self, staff: Staff, trial: str) -> list[LogRow]:
-        """Every candidate of the trial and their outcome, from the stored rows."""
+    def screening_log(self, staff: Staff, trial: str, action: str = "view_log") -> list[LogRow]:
+        """Every candidate of the trial and their outcome, from the stored rows (audited as `action`)."""
         self.check_trial(staff, trial)
         with Session(self.engine) as session, session.begin():
             cands = list(session.scalars(select(Candidate).where(Candidate.trial == trial).order_by(Candidate.created_at)))
@@ -464,7 +464,7 @@ class Workspace:
                     reasons=tuple(orjson.loads(dec.reasons)) if dec else (),
                     decided_on=as_utc(dec.created_at).date() if dec else None,
                 ))
-            audit.record(session, staff, "export_log", trial=trial, detail=f"{len(rows)} candidates")
+            audit.record(session, staff, action, trial=trial, detail=f"{len(rows)} candidates")
             return rows
 
 
