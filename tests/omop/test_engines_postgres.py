@@ -70,12 +70,6 @@ def test_a_schema_missing_a_table_is_named(pg_server: str) -> None:
 
 
 @needs_compiler
-@pytest.mark.xfail(
-    raises=psycopg.errors.CannotCoerce,
-    strict=False,
-    reason="known gap in the compiler: the age casts a boolean to bigint (compiler/cdm.py "
-    "persons), which PostgreSQL refuses; with ibis.ifelse(before_birthday, 1, 0) it passes",
-)
 @pytest.mark.parametrize("source", [SYNTHEA_54, GIBLEED_53], ids=["synthea27nj-5.4", "gibleed-5.3"])
 def test_postgres_screens_exactly_as_duckdb(pg_server: str, source: Path) -> None:
     with open_engine(parse_source(str(source)), "duckdb") as duck:
