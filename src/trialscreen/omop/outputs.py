@@ -187,8 +187,16 @@ def funnel_figure(funnel: Funnel) -> Figure:
 # --- the terminal table ---------------------------------------------------------------------
 
 
-def funnel_table(funnel: Funnel) -> Table:
-    """The funnel as a Rich table, one row per criterion of the listing."""
+NUMBER_HEADERS = ("remaining", "removed", "review", "fails", "alone", "unknown")
+
+
+def funnel_table(funnel: Funnel, width: int = 120) -> Table:
+    """The funnel as a Rich table, one row per criterion of the listing, fit to `width`.
+
+    The criterion's words get what the numbers leave, and are dropped below 12 characters.
+    """
+    numbers = sum(len(h) + 3 for h in NUMBER_HEADERS) + 11 + 4
+    text_width = min(60, width - numbers - 3)
     by_id = {c.id: c for c in funnel.criteria}
     table = Table(
         title=f"{funnel.trial} – {funnel.persons:,} persons, as of {funnel.as_of}",
@@ -198,19 +206,17 @@ def funnel_table(funnel: Funnel) -> Table:
             f"{funnel.verdicts.get('ineligible', 0):,}"
         ),
     )
-    table.add_column("criterion", no_wrap=True)
-    table.add_column("", no_wrap=True, overflow="ellipsis", ratio=1, style="dim")
-    table.add_column("remaining", justify="right")
-    table.add_column("removed", justify="right")
-    table.add_column("to review", justify="right")
-    table.add_column("fails", justify="right")
-    table.add_column("alone", justify="right")
-    table.add_column("unknown", justify="right")
+    table.add_column("criterion", no_wrap=True, min_width=8)
+    if text_width >= 12:
+        table.add_column("", no_wrap=True, overflow="ellipsis", width=text_width, style="dim")
+    for header in NUMBER_HEADERS:
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     for step in funnel.steps:
         counts = by_id[step.id]
+        words = [_short(counts.text, text_width)] if text_width >= 12 else []
         table.add_row(
             step.id,
-            _short(counts.text, 60),
+            *words,
             f"{step.remaining:,}",
             f"{step.removed:,}",
             f"{step.remaining_with_unknown:,}",
@@ -240,6 +246,6 @@ def what_if_table(funnel: Funnel) -> Table:
 
 
 def print_summary(funnel: Funnel, console: Console) -> None:
-    console.print(funnel_table(funnel))
+    console.print(funnel_table(funnel, console.width))
     if funnel.what_if:
         console.print(what_if_table(funnel))
