@@ -108,6 +108,7 @@ def test_recruitment_from_application_to_enrolment(browser: Any, site: str, tmp_
     assert page.locator("#verdict").inner_text().startswith("ELIGIBLE")
     assert page.locator("#attest-state").inner_text() == "inc-4: yes; inc-5.survival: yes; exc-16: no"
     assert page.locator("#history li").count() == 3
+    assert page.locator('[id="exc-16-no"]').is_checked()  # the form shows what is on record
     page.screenshot(path=str(SHOTS / "site-3-attested.png"), full_page=True)
     log_out(page)
 
