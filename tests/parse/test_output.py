@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -81,7 +82,7 @@ def test_bad_input_gives_one_clear_line(tmp_path: Path) -> None:
     assert code == 1 and "--force" in text
 
 
-def _leaves(node):  # type: ignore[no-untyped-def]
+def _leaves(node: Any) -> list[Any]:
     if node is None:
         return []
     if hasattr(node, "items") and not callable(node.items):

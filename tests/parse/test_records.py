@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trialscreen.criteria.files import dumps_yaml, from_data, to_data
+from trialscreen.criteria.nodes import Node
 from trialscreen.knowledge import DATA_DIR, Knowledge
 from trialscreen.parse.build import CriteriaParser, ParsedCriteria
 from trialscreen.parse.output import PARSE_KNOWLEDGE, write_parsed
@@ -45,7 +46,7 @@ def test_every_record_parses_and_round_trips(ctgov_trials: list[Trial], tmp_path
     assert dumps_yaml(criteria)
 
 
-def _leaves(node, defs):  # type: ignore[no-untyped-def]
+def _leaves(node: Node | None, defs: dict[str, Node]) -> list[Node]:
     if node is None:
         return []
     if node.kind in ("all", "any"):

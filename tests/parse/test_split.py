@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.parse.conftest import chia_text
-from trialscreen.parse.split import split_criteria, unescape
+from trialscreen.parse.split import Item, split_criteria, unescape
 from trialscreen.trials import Trial, get_trial
 
 
-def _all(items):  # type: ignore[no-untyped-def]
+def _all(items: list[Item]) -> Iterator[Item]:
     for item in items:
         yield item
         yield from _all(item.children)

@@ -733,7 +733,15 @@ class ClauseParser:
         current = _CURRENT_USE.search(before) or _CURRENT_USE.search(text[hit.end : hit.end + 25])
         past = _PAST_USE.search(before) or has_window
         if past and not current:
-            return _manual(text[hit.start :] if hit.start > 0 else text, src, "past use of a medicine: the criteria model has no medication history window")
+            # Taking it now implies having taken it (in any window ending today); not taking it
+            # now says nothing about the past, which the model cannot ask: a person reads that.
+            return AnyOf(
+                items=(
+                    Medication(valueset=name, source=src, label="taking it now (so it was used)"),
+                    _manual(text, (0, len(text)), "past use of a medicine: the criteria model has no medication history window"),
+                ),
+                source=src,
+            )
         if not current:
             return None
         node: Node = Medication(valueset=name, source=src)
