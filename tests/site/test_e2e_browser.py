@@ -138,6 +138,10 @@ def test_recruitment_from_application_to_enrolment(browser: Any, site: str, tmp_
     # no CSP violations, script errors or failed loads (the browser's own favicon.ico probe aside)
     assert not [p for p in problems if not p.endswith("/favicon.ico")], problems
     context.close()
+    server_log = (tmp_path / "server.log").read_text(errors="replace")
+    assert "POST /site/candidates/{candidate_id}/consent 303" in server_log  # route templates only
+    for secret in ("Seedapplicant", "ann@example.org", "pat-1", "1980-06-15", candidate_url.rsplit("/", 1)[1]):
+        assert secret not in server_log
 
 
 def log_in_admin(page: Any, url: str) -> None:
