@@ -9,6 +9,8 @@ from __future__ import annotations
 import errno
 import json
 import socket
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -193,14 +195,38 @@ def test_real_samples_screen_end_to_end(tmp_path: Path, source: Path, what_ifs: 
     assert "exc-16" in text  # the terminal table
 
 
-@needs_compiler
-def test_full_disk_at_the_write_step_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_space(directory: Path, *_: object) -> None:
-        (directory / "funnel.png").write_bytes(b"partial")
-        raise OSError(errno.ENOSPC, "No space left on device")
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path | None]:
+    """A 64 KiB tmpfs (a disk that fills up for real), or None where mounting is not allowed."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, check=False
+    )
+    if made.returncode != 0:
+        yield None
+        return
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True, check=False)
 
-    monkeypatch.setattr(outputs, "WRITERS", (*outputs.WRITERS[:2], no_space))
-    out = tmp_path / "out"
+
+@needs_compiler
+def test_full_disk_at_the_write_step_leaves_nothing(
+    tmp_path: Path, tiny_disk: Path | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a real tiny tmpfs when the test may mount one, else by an OSError at the write step."""
+    if tiny_disk is None:
+
+        def no_space(directory: Path, *_: object) -> None:
+            (directory / "funnel.png").write_bytes(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(outputs, "WRITERS", (*outputs.WRITERS[:2], no_space))
+    where = tiny_disk or tmp_path / "out-parent"
+    where.mkdir(exist_ok=True)
+    out = where / "out"
     code, text = _run("--trial", "NCT06125652", "--omop", str(SYNTHEA_54), "--as-of", AS_OF, "--out", str(out))
     _assert_clean_failure(code, text, 1, "No space left on device", str(out))
-    assert list(tmp_path.iterdir()) == []
+    assert list(where.iterdir()) == []
