@@ -90,3 +90,13 @@ def _leaves(node: Any) -> list[Any]:
     if hasattr(node, "item"):
         return _leaves(node.item)
     return [node]
+
+
+def test_a_parsed_file_screens_patients_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "nsclc.yaml"
+    assert run("parse", str(NSCLC), "--trial", "NCT04318938", "--out", str(out))[0] == 0
+    synthea = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "fhir" / "synthea"
+    bundle = sorted(synthea.glob("*.json"))[0]
+    code, text = run("screen", "--criteria", str(out), "--as-of", "2026-11-25", "--format", "json", str(bundle))
+    assert code == 0, text
+    assert "NCT04318938" in text and "verdict" in text

@@ -20,7 +20,7 @@ import yaml
 
 from trialscreen.criteria.criterion import CriteriaSet
 from trialscreen.criteria.files import CriteriaFileError, dumps_json, dumps_yaml, load
-from trialscreen.knowledge import DATA_DIR
+from trialscreen.knowledge import DATA_DIR, sidecar_dir
 from trialscreen.parse.build import ParsedCriteria
 
 PARSE_KNOWLEDGE = Path(__file__).parent / "data" / "knowledge"
@@ -38,8 +38,8 @@ class WriteResult:
 
 
 def knowledge_dir_for(path: Path) -> Path:
-    """`criteria.yaml` -> `criteria.knowledge/`."""
-    return path.with_name(path.stem + ".knowledge")
+    """`criteria.yaml` -> `criteria.knowledge/` (the knowledge package's own convention)."""
+    return sidecar_dir(path)
 
 
 def knowledge_dirs_for(path: Path) -> tuple[Path, ...]:
