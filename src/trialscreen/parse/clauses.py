@@ -631,7 +631,8 @@ class ClauseParser:
                 negated = not negated if False else negated
         elif cat == "serology":
             after = text[hit.end : hit.end + 60]
-            if not re.search(r"\b(?:positive|seropositive|reactive|infection|infected|carriers?)\b", after, re.I):
+            marker = r"\b(?:positive|seropositive|reactive|infection|infected|carriers?)\b"
+            if not (re.search(marker, after, re.I) or re.search(r"\b(?:positive|seropositive|reactive)\s*$", before, re.I)):
                 return None
             data = hit.entry.data
             self.sink.analytes.add(data["analyte"])

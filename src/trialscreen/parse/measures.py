@@ -16,7 +16,7 @@ from trialscreen.parse.quantities import _NUM, COMPARATOR, comparator_of, to_num
 
 _ULN = (
     r"(?:[x×*]|times|-?fold)\s*(?:the\s+)?(?:institutional\s+|upper\s+)?"
-    r"(?:upper\s+limits?\s+of\s+(?:the\s+)?normal(?:\s+range)?|i?uln|normal\s+upper\s+limit)"
+    r"(?:upper\s+limits?\s+(?:of\s+)?(?:the\s+)?normal(?:\s+range)?|i?uln|unl|normal\s+upper\s+limit)"
     r"(?:\s*\((?:i?uln)\))?(?:\s+for\s+(?:the\s+)?(?:institution|laboratory|lab))?"
 )
 _COUNT_UNIT = (
