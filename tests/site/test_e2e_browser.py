@@ -119,6 +119,12 @@ def test_recruitment_from_application_to_enrolment(browser: Any, site: str, tmp_
     page.wait_for_url("**?done=decided")
     assert page.locator("#status").inner_text() == "enrolled"
 
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways scrolling of the page
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "site-3b-enrolled-phone.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     page.goto(f"{url}/site/trials/{SEED}/log")
     with page.expect_download() as download_info:
         page.locator("#export-log").click()
