@@ -28,6 +28,9 @@ class Domain:
     row_columns: dict[str, ir.Value] = field(default_factory=dict)
     aggregates: dict[str, Callable[[ir.Table], ir.Scalar]] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
+    prefilter: ir.BooleanValue | None = None
+    """A cheap test every needed row passes (e.g. the earliest look-back day), used instead of
+    the OR of every flag when given."""
 
     def _row(self, value: ir.Value) -> str:
         """The name of a row-level column holding `value` (created once per distinct value)."""
@@ -57,11 +60,14 @@ class Domain:
         """person_id (as `_<name>_person`) and every aggregate, over the rows some leaf needs."""
         if not self.aggregates:
             return None
-        rows = self.rows.select("person_id", **self.row_columns)
-        needed = rows[self.flags[0]]
-        for flag in sorted(set(self.flags[1:])):
-            needed |= rows[flag]
-        rows = rows.filter(needed)
+        if self.prefilter is not None:
+            rows = self.rows.filter(self.prefilter).select("person_id", **self.row_columns)
+        else:
+            rows = self.rows.select("person_id", **self.row_columns)
+            needed = rows[self.flags[0]]
+            for flag in sorted(set(self.flags[1:])):
+                needed |= rows[flag]
+            rows = rows.filter(needed)
         return rows.group_by(**{f"_{self.name}_person": rows.person_id}).aggregate(
             **{name: make(rows) for name, make in self.aggregates.items()}
         )

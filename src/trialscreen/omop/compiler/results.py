@@ -13,6 +13,7 @@ from datetime import date
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from trialscreen.criteria import duration
 from trialscreen.knowledge import Analyte, Coding, Knowledge
@@ -76,17 +77,29 @@ class Results:
         m = self.cdm.results
         analytes = sorted(self.kb.analytes.values(), key=lambda a: a.name)
         ids = {a.name: self.ids(a) for a in analytes}
-        every = sorted({i for group in ids.values() for i in group})
-        rows = m.filter(among(m.concept_id, every) | among(m.source_id, every))
-        branches = [
-            (among(rows.concept_id, ids[a.name]) | among(rows.source_id, ids[a.name]), ibis.literal(a.name))
-            for a in analytes
-            if ids[a.name]
-        ]
-        tag = ibis.cases(*branches, else_=ibis.null("string")) if branches else ibis.null("string")
-        rows = rows.mutate(analyte=tag)
+        # Which analyte a row is: a hash join on a small literal table, not a CASE of IN lists
+        # evaluated on every result row (a concept shared by two analytes goes to the first).
+        owner: dict[int, str] = {}
         for analyte in analytes:
-            rows = self._set_aside(analyte, rows)
+            for concept_id in ids[analyte.name]:
+                owner.setdefault(concept_id, analyte.name)
+        by_concept = ibis.memtable(
+            pa.table({"a_id": pa.array(list(owner), pa.int64()), "a_name": pa.array(list(owner.values()), pa.string())})
+        )
+        by_source = by_concept.rename(s_id="a_id", s_name="a_name")
+        joined = m.left_join(by_concept, m.concept_id == by_concept.a_id).left_join(
+            by_source, m.source_id == by_source.s_id
+        )
+        rows = joined.select(*m.columns, analyte=by_concept.a_name.fill_null(by_source.s_name))
+        rows = rows.filter(rows.analyte.notnull())
+        # Only the analytes with a set-aside rule (SpO2) go through the anti-joins.
+        ruled = [a for a in analytes if a.set_aside_when_component]
+        if ruled:
+            names = [a.name for a in ruled]
+            checked = rows.filter(rows.analyte.isin(names))
+            for analyte in ruled:
+                checked = self._set_aside(analyte, checked)
+            rows = rows.filter(~rows.analyte.isin(names).fill_null(False)).union(checked)
         text = rows.value_text.strip().lower()
         flag = rows.value_text.strip().upper()
         q = self.kb.qualitative
@@ -153,6 +166,7 @@ class Results:
 
     def _set_aside(self, analyte: Analyte, rows: ir.Table) -> ir.Table:
         """Drop the analyte's results taken on supplemental oxygen (a linked component above its limit)."""
+        flagged_parts = []
         for rule in analyte.set_aside_when_component:
             ids = sorted(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
             m = self.cdm.results
@@ -160,22 +174,18 @@ class Results:
             value = comp.number
             if rule.unit:
                 value = value * factor_expr(comp, plain_factors(rule.unit, self.units(ids)))
-            flagged = comp.filter((value > rule.above).fill_null(False))
-            by_event = flagged.filter(flagged.event_id.notnull()).select(
-                c_person=flagged.person_id, c_event=flagged.event_id, c_analyte=ibis.literal(analyte.name)
+            flagged_parts.append(
+                comp.filter((value > rule.above).fill_null(False)).select("person_id", "event_id", "ts")
             )
-            by_time = flagged.filter(flagged.event_id.isnull()).select(
-                c_person=flagged.person_id, c_ts=flagged.ts, c_analyte=ibis.literal(analyte.name)
-            )
-            # Two equi-joins (an OR in one join predicate would defeat hash joins).
-            rows = rows.anti_join(
-                by_event,
-                (by_event.c_person == rows.person_id)
-                & (by_event.c_event == rows.measurement_id)
-                & (by_event.c_analyte == rows.analyte),
-            )
-            rows = rows.anti_join(
-                by_time,
-                (by_time.c_person == rows.person_id) & (by_time.c_ts == rows.ts) & (by_time.c_analyte == rows.analyte),
-            )
-        return rows
+        if not flagged_parts:
+            return rows
+        flagged = flagged_parts[0]
+        for part in flagged_parts[1:]:
+            flagged = flagged.union(part)
+        by_event = flagged.filter(flagged.event_id.notnull()).select(c_person=flagged.person_id, c_event=flagged.event_id)
+        by_time = flagged.filter(flagged.event_id.isnull()).select(c_person=flagged.person_id, c_ts=flagged.ts)
+        # Two equi-joins (an OR in one join predicate would defeat hash joins).
+        rows = rows.anti_join(
+            by_event, (by_event.c_person == rows.person_id) & (by_event.c_event == rows.measurement_id)
+        )
+        return rows.anti_join(by_time, (by_time.c_person == rows.person_id) & (by_time.c_ts == rows.ts))

@@ -458,6 +458,8 @@ class ScreenCompiler:
         rows = self.results.all()
         domain = self.domain("results", rows)
         lookback = node.lookback or analyte.lookback
+        earliest = min(self.results.first_day(a.lookback) for a in self.kb.analytes.values())
+        domain.prefilter = rows.day >= min(earliest, self.results.first_day(lookback))
         flag = (rows.analyte == node.analyte) & (rows.day >= self.results.first_day(lookback))
         stamp = rows.ts.epoch_seconds().cast("float64").floor().cast("int64") * 3
         genders: list[str | None] = [None]
