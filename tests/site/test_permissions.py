@@ -262,3 +262,20 @@ def test_an_admin_adds_and_deactivates_a_user_in_the_pages(app: FastAPI, client:
     change = {"csrf_token": token, "trials": SEED, "active": "no"}
     assert client.post(f"/site/admin/users/{carol}", data=change, follow_redirects=False).status_code == 303
     assert other.post("/site/api/login", json={"username": "carol", "password": PASSWORD}).status_code == 401
+
+
+def test_upload_through_the_page_form(app: FastAPI, client: TestClient) -> None:
+    _page_login(client, "coord")
+    cid = client.post("/site/api/candidates", json={"trial": SEED, "label": "form upload"},
+                      headers={"X-CSRF-Token": client.cookies.get("trialscreen_csrf") or ""}).json()["candidate_id"]
+    token = _csrf(client, f"/site/candidates/{cid}")
+    data = __import__("orjson").dumps(candidate_record().bundle())
+    ok = client.post(f"/site/candidates/{cid}/record", data={"csrf_token": token},
+                     files={"record": ("ann.json", data, "application/json")}, follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"].endswith("?done=screened")
+    assert "NEEDS REVIEW" in client.get(ok.headers["location"]).text
+    missing = client.post(f"/site/candidates/{cid}/record", data={"csrf_token": token})
+    assert missing.status_code == 422 and "choose a FHIR Bundle" in missing.text
+    bad = client.post(f"/site/candidates/{cid}/record", data={"csrf_token": token},
+                      files={"record": ("x.ndjson", b"nonsense", "application/x-ndjson")})
+    assert bad.status_code == 422 and "x.ndjson: line 1 is not JSON" in bad.text

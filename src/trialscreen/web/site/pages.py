@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from trialscreen.web.security import CSRF_FIELD, csrf_ok, csrf_token_for, set_csrf_cookie
 from trialscreen.web.site import audit, exports, records
@@ -179,10 +179,10 @@ def candidate_page(request: Request, staff: StaffDep, candidate_id: str) -> HTML
 async def upload_record(request: Request, staff: StaffDep, candidate_id: str) -> Response:
     form = await form_of(request)
     upload = form.get("record")
-    if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
+    if not isinstance(upload, UploadFile):
         raise WorkspaceError(422, "record: choose a FHIR Bundle (.json) or NDJSON (.ndjson) file")
-    data = await upload.read(MAX_UPLOAD + 1)  # type: ignore[union-attr]
-    name = getattr(upload, "filename", None) or "upload"
+    data = await upload.read(MAX_UPLOAD + 1)
+    name = upload.filename or "upload"
     workspace(request).upload(staff, candidate_id, name, data)
     return see(f"/site/candidates/{candidate_id}?done=screened")
 
