@@ -10,8 +10,6 @@ from typing import Annotated
 
 import typer
 
-from trialscreen.synth import FORMATS, generate
-
 
 def _error(message: str, code: int) -> None:
     print(f"trialscreen: {message}", file=sys.stderr)
@@ -41,6 +39,8 @@ def synth(
         _error(f"--persons must be at least 1, got {persons}", 2)
     if seed < 0:
         _error(f"--seed must not be negative, got {seed}", 2)
+    from trialscreen.synth import FORMATS, generate  # numpy and pyarrow load only when asked
+
     chosen = tuple(formats) if formats else FORMATS
     bad = [f for f in chosen if f not in FORMATS]
     if bad:
