@@ -55,6 +55,9 @@ def from_data(data: Any, *, name: str = "criteria") -> CriteriaSet:
         ) from None
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class _Dumper(yaml.SafeDumper):
     """Readable Unicode, but characters YAML reads as line breaks are written escaped."""
 
@@ -88,7 +91,7 @@ def load(path: Path) -> CriteriaSet:
         if path.suffix.lower() == ".json":
             data = orjson.loads(raw)
         else:
-            data = yaml.safe_load(raw)
+            data = yaml.load(raw, Loader=_Loader)  # noqa: S506 - a safe loader, in C where libyaml is
     except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
         raise CriteriaFileError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'} ({exc})") from None
     if not isinstance(data, dict):
