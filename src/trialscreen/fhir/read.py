@@ -261,25 +261,24 @@ def read_ndjson(files: list[Path], wanted: Wanted = None) -> Iterator[PatientRec
         for f in files:
             yield RecordProblem(str(f), "holds no Patient resources (bulk NDJSON needs Patient.ndjson)")
         return
-    order: dict[str, int] = {}
-    patients: list[tuple[str, Resource]] = []
+    order: dict[str, int] = {}  # patient id -> position; the Patients themselves are read again below
     mixed: list[Path] = []  # files holding Patients and other resources: read again as streams
+    unreadable: set[Path] = set()
     for f in patient_files:
         try:
             for _, res in _lines(f):
                 if res.get("resourceType") == "Patient":
-                    pid = str(res.get("id"))
-                    order[pid] = len(order)
-                    patients.append((str(f), res))
+                    order[str(res.get("id"))] = len(order)
                 elif not mixed or mixed[-1] != f:
                     mixed.append(f)
         except RecordError as exc:
+            unreadable.add(f)
             yield RecordProblem(str(f), str(exc))
     streams: list[_Stream] = []
     for f in other_files + mixed:
         streams.append(_Stream(f, order))
     broken: set[Path] = set()
-    for source, pat in patients:
+    for source, pat in _patients(patient_files, unreadable):
         pid = str(pat.get("id"))
         facts = Facts(patient_id=pid)
         add(pat, facts, wanted)
@@ -300,6 +299,23 @@ def read_ndjson(files: list[Path], wanted: Wanted = None) -> Iterator[PatientRec
             yield RecordProblem(
                 str(stream.path), f"{stream.orphans} resource(s) refer to no Patient in the Patient file(s)"
             )
+
+
+def _patients(files: list[Path], unreadable: set[Path]) -> Iterator[tuple[str, Resource]]:
+    """The Patient resources, streamed (memory stays flat in the number of patients).
+
+    A file found unreadable in the first pass was reported then; here it yields the Patients
+    before the bad line and stops.
+    """
+    for f in files:
+        try:
+            for _, res in _lines(f):
+                if res.get("resourceType") == "Patient":
+                    yield str(f), res
+        except RecordError:
+            if f not in unreadable:
+                raise
+            continue
 
 
 def _first_type(path: Path) -> str | None:
