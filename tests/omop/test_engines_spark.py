@@ -27,7 +27,8 @@ def test_spark_gets_a_v5_3_csv_source_through_duckdb(spark: object) -> None:
         assert session.cdm_version == "5.3"
         assert "unit_source_concept_id" in session.con.table("measurement").columns
         with open_engine(parse_source(str(GIBLEED_53)), "duckdb") as duck:
-            assert fingerprint(session.con) == fingerprint(duck.con)
+            tables = ("person", "measurement")  # few Spark jobs; the screen test covers the rest
+            assert fingerprint(session.con, tables) == fingerprint(duck.con, tables)
 
 
 @needs_compiler

@@ -254,7 +254,7 @@ def _memory_setting(text: str) -> str:
 # --- Spark ----------------------------------------------------------------------------------
 
 
-def start_spark(master: str = "local[2]") -> Any:
+def start_spark(master: str = "local[2]", shuffle_partitions: int = 8) -> Any:
     """A SparkSession fit for screening: no UI, UTC, few shuffle partitions, loopback only."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
@@ -267,7 +267,7 @@ def start_spark(master: str = "local[2]") -> Any:
             .appName("trialscreen-population")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
             .config("spark.driver.memory", os.environ.get("TRIALSCREEN_SPARK_MEMORY", "4g"))
             .config("spark.sql.ansi.enabled", "false")
             .getOrCreate()
