@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ from trialscreen.web.site.schemas import (
 from trialscreen.web.site.workspace import ApplicationRow, WorkspaceError
 
 StaffDep = Annotated[Staff, Depends(api_staff)]
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "The body is not valid JSON"},
     401: {"model": Problem, "description": "No live session (log in first)"},
@@ -287,7 +288,7 @@ def create_user(request: Request, staff: StaffDep, body: UserIn) -> UserOut:
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="Change a user (admins)", responses=WRITE_ERRORS)
-def change_user(request: Request, staff: StaffDep, user_id: int, body: UserPatch) -> UserOut:
+def change_user(request: Request, staff: StaffDep, user_id: UserId, body: UserPatch) -> UserOut:
     require_admin(staff)
     if user_id == staff.id and (body.active is False or (body.role and body.role != "admin")):
         raise WorkspaceError(409, "you cannot deactivate or demote yourself")

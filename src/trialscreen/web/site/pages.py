@@ -7,11 +7,11 @@ CSRF token (double submit, the public side's mechanism).
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
@@ -34,7 +34,7 @@ from trialscreen.web.site.workspace import STATUSES, WorkspaceError
 
 router = APIRouter(prefix="/site", include_in_schema=False)
 StaffDep = Annotated[Staff, Depends(current_staff)]
-CSS = Path(__file__).parent / "workspace.css"
+CSS = FilePath(__file__).parent / "workspace.css"
 MAX_UPLOAD = records.MAX_UPLOAD
 
 
@@ -277,7 +277,7 @@ async def users_submit(request: Request, staff: StaffDep) -> Response:
 
 
 @router.post("/admin/users/{user_id}")
-async def user_change(request: Request, staff: StaffDep, user_id: int) -> Response:
+async def user_change(request: Request, staff: StaffDep, user_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
     require_admin(staff)
     form = await form_of(request)
     engine = workspace(request).engine
