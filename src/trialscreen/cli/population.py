@@ -19,15 +19,16 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 
 from trialscreen.knowledge import KnowledgeError, knowledge_for
-from trialscreen.omop.engines import ENGINES
-from trialscreen.omop.outputs import print_summary
-from trialscreen.omop.run import PopulationRequest, Progress, load_criteria, run_population
-from trialscreen.omop.sources import PopulationError, UsageError
-from trialscreen.omop.whatif import parse_what_if
+
+# The OMOP engines (Ibis, DuckDB, Spark, matplotlib) are imported when the command runs, so
+# every other command starts without them.
 
 
-class _Bars(Progress):
-    """Run phases as Rich progress bars (on stderr, so stdout keeps the table)."""
+class _Bars:
+    """Run phases as Rich progress bars (on stderr, so stdout keeps the table).
+
+    Implements `trialscreen.omop.run.Progress` (phase, advance) without importing it.
+    """
 
     def __init__(self, progress: RichProgress) -> None:
         self._progress = progress
@@ -50,6 +51,8 @@ class _Bars(Progress):
 
 
 def _as_of(value: str | None) -> date:
+    from trialscreen.omop.sources import UsageError
+
     if value is None:
         return date.today()
     try:
@@ -102,6 +105,12 @@ def population(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars or table.")] = False,
 ) -> None:
     """Screen every person of an OMOP CDM database against a trial's eligibility criteria."""
+    from trialscreen.omop.engines import ENGINES
+    from trialscreen.omop.outputs import print_summary
+    from trialscreen.omop.run import PopulationRequest, load_criteria, run_population
+    from trialscreen.omop.sources import PopulationError, UsageError
+    from trialscreen.omop.whatif import parse_what_if
+
     console = Console()
     errors = Console(stderr=True)
     try:
@@ -130,7 +139,7 @@ def population(
                 TimeElapsedColumn(),
             )
             with RichProgress(*columns, console=errors, transient=True) as bars:
-                result = run_population(request, _Bars(bars))
+                result = run_population(request, _Bars(bars))  # type: ignore[arg-type]
     except KnowledgeError as exc:
         errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
