@@ -23,11 +23,12 @@ system:
 
 ## test: the whole suite (lint, types, tests)
 test: $(STAMP) system
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/mypy src
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
 	$(VENV)/bin/mypy src
 
 bench: $(STAMP)
