@@ -10,14 +10,15 @@ from trialscreen.evaluate.measurements import AnalyteReader, Reading
 from trialscreen.evaluate.outcome import FALSE, OP_WORDS, TRUE, UNKNOWN, Outcome, bounded_comparison, fmt
 from trialscreen.evaluate.registry import Check, Compiler, compiles
 from trialscreen.fhir.facts import ObservationFact
-from trialscreen.knowledge import Knowledge
+from trialscreen.knowledge import CockcroftGault, Knowledge, knowledge
 from trialscreen.report.model import Evidence
 
 
-def cockcroft_gault(age: int, kg: float, creatinine_mg_dl: float, male: bool) -> float:
-    """Creatinine clearance in mL/min: (140 − age) × kg / (72 × mg/dL), × 0.85 unless male."""
-    clearance = (140 - age) * kg / (72 * creatinine_mg_dl)
-    return clearance if male else clearance * 0.85
+def cockcroft_gault(age: int, kg: float, creatinine_mg_dl: float, male: bool, k: CockcroftGault | None = None) -> float:
+    """Creatinine clearance in mL/min, with the constants of the knowledge (formulas.yaml)."""
+    k = k or knowledge().cockcroft_gault
+    clearance = (k.age_offset - age) * kg / (k.divisor * creatinine_mg_dl)
+    return clearance if male else clearance * k.factor_unless_male
 
 
 Pick = Callable[[list[float]], float]
@@ -57,6 +58,7 @@ Clearance = tuple[float | None, str | None, list[Evidence], str, list[str]]
 
 
 def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], Clearance]:
+    formula = knowledge.cockcroft_gault
     measured = AnalyteReader(knowledge.analyte("creatinine_clearance"), knowledge, unit)
     creatinine = AnalyteReader(knowledge.analyte("creatinine"), knowledge, "mg/dL")
     weight = AnalyteReader(knowledge.analyte("weight"), knowledge, "kg")
@@ -84,7 +86,7 @@ def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], Cle
         assert age is not None
         male = ctx.facts.gender == "male"
         # On a tie of creatinine or weight results, the least favourable combination counts.
-        options = [(cockcroft_gault(age, kg, scr, male), (c, scr), (w, kg)) for c, scr in crea for w, kg in wts]
+        options = [(cockcroft_gault(age, kg, scr, male, formula), (c, scr), (w, kg)) for c, scr in crea for w, kg in wts]
         value = pick([v for v, _, _ in options])
         (c_obs, scr), (w_obs, kg) = next((c, w) for v, c, w in options if v == value)
         evidence = [

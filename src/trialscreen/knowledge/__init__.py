@@ -23,6 +23,7 @@ DATA_DIR = Path(__file__).parent / "data"
 __all__ = [
     "Analyte",
     "CodeSystem",
+    "CockcroftGault",
     "Coding",
     "ComponentRule",
     "Include",
@@ -38,6 +39,15 @@ __all__ = [
 
 class KnowledgeError(ValueError):
     """A knowledge file that is missing or malformed, or a name it does not define."""
+
+
+@dataclass(frozen=True, slots=True)
+class CockcroftGault:
+    """(age_offset − age) × kg / (divisor × creatinine mg/dL), × factor_unless_male unless male."""
+
+    age_offset: float = 140.0
+    divisor: float = 72.0
+    factor_unless_male: float = 0.85
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +93,13 @@ class Knowledge:
         valuesets_data: dict[str, Any] = {}
         analytes_data: dict[str, Any] = {}
         qualitative_data: dict[str, Any] = {}
+        formulas_data: dict[str, Any] = {}
         for d in dirs:
             for fname, target in (
                 ("systems.yaml", systems_data),
                 ("analytes.yaml", analytes_data),
                 ("qualitative.yaml", qualitative_data),
+                ("formulas.yaml", formulas_data),
             ):
                 if (d / fname).exists():
                     target.update(_read(d / fname))
@@ -134,6 +146,11 @@ class Knowledge:
                 self.analytes[name] = analyte_from_data(name, data)
             except (KeyError, TypeError, ValueError) as exc:
                 raise KnowledgeError(f"analyte {name}: malformed ({exc})") from None
+        cg = formulas_data.get("cockcroft_gault", {})
+        try:
+            self.cockcroft_gault = CockcroftGault(**{k: float(v) for k, v in cg.items()})
+        except (TypeError, ValueError) as exc:
+            raise KnowledgeError(f"formulas.yaml cockcroft_gault: malformed ({exc})") from None
         q = qualitative_data
         self.qualitative = Qualitative(
             positive_codes=frozenset(self._pairs(q.get("positive", {}).get("codes", ()))),

@@ -534,8 +534,9 @@ class ScreenCompiler:
             .left_join(c, p.person_id == c.c_person)
             .left_join(wt, p.person_id == wt.w_person)
         )
-        sex = ibis.cases((j.gender == "male", 1.0), else_=0.85)
-        cockcroft_gault = (140 - j.age) * j.w_value / (72 * j.c_value.nullif(0)) * sex
+        cg = self.kb.cockcroft_gault
+        sex = ibis.cases((j.gender == "male", 1.0), else_=cg.factor_unless_male)
+        cockcroft_gault = (cg.age_offset - j.age) * j.w_value / (cg.divisor * j.c_value.nullif(0)) * sex
         truth = ibis.cases(
             (j.m_person.notnull(), j.m_truth), else_=_compare(cockcroft_gault, node.op, threshold)
         )
