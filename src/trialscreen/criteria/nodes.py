@@ -9,9 +9,9 @@ looked up in `trialscreen.knowledge` by their names.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trialscreen.criteria.duration import Duration
 
@@ -120,8 +120,17 @@ class Procedure(_Node):
     window: Duration | None = None
 
 
+MedicationTiming = Literal["current", "ever", "within"]
+
+
 class Medication(_Node):
-    """An active medicine in a value set, optionally systemic only and not for a reason."""
+    """A medicine in a value set, optionally systemic only and not for a reason.
+
+    timing: `current` in use on the as-of date (an active record that has not ended);
+    `ever` any record of use (taken, not cancelled) up to the as-of date; `within` any use
+    whose period overlaps `window` before the as-of date, so a past use stops counting on the
+    day its last day leaves the window. A `window` without a timing means `within`.
+    """
 
     kind: Literal["medication"] = "medication"
     valueset: str
@@ -129,6 +138,24 @@ class Medication(_Node):
     non_systemic_routes: str = "non_systemic_route"
     unless_reason: str | None = None
     """Value set of reasons that make the medicine not count (prophylaxis)."""
+    timing: MedicationTiming = "current"
+    window: Duration | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_means_within(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("window") is not None and "timing" not in data:
+            return {**data, "timing": "within"}
+        return data
+
+    @model_validator(mode="after")
+    def _window_matches_timing(self) -> Medication:
+        if (self.timing == "within") != (self.window is not None):
+            raise ValueError(
+                f"medication {self.valueset}: timing 'within' needs a window and only it takes one"
+                f" (timing {self.timing!r}, window {self.window!r})"
+            )
+        return self
 
 
 class Immunization(_Node):

@@ -127,7 +127,13 @@ def _procedure(node: Procedure, kn: Knowledge) -> str:
 @_words("medication")
 def _medication(node: Medication, kn: Knowledge) -> str:
     name = kn.valueset(node.valueset).title
-    text = f"currently taking {'systemic ' if node.systemic_only else ''}{name}"
+    name = f"{'systemic ' if node.systemic_only else ''}{name}"
+    if node.timing == "within" and node.window:
+        text = f"use of {name} within {duration.words(node.window)}"
+    elif node.timing == "ever":
+        text = f"use of {name} at any time"
+    else:
+        text = f"currently taking {name}"
     if node.unless_reason:
         text += f" (not for {kn.valueset(node.unless_reason).title})"
     return text

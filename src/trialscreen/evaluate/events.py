@@ -87,6 +87,20 @@ def _active(med: MedicationFact, as_of: date) -> bool:
     return med.start is None or med.start <= as_of
 
 
+_TAKEN = frozenset({"active", "completed", "stopped", "on-hold"})
+"""Statuses that record a use of the medicine (not cancelled, draft, not taken, in error)."""
+
+
+def _last_use(med: MedicationFact, as_of: date) -> date | None:
+    """The last day of a past use: the end, else the start (a one-off); None when undated.
+
+    An active record that has not ended is in use on the as-of date (the caller checks).
+    """
+    if med.end is not None:
+        return min(med.end, as_of) if med.status != "active" else med.end
+    return med.start
+
+
 @compiles("medication")
 def _medication(node: Medication, polarity: str, c: Compiler) -> Check:
     vs = c.knowledge.valueset(node.valueset)
@@ -94,12 +108,20 @@ def _medication(node: Medication, polarity: str, c: Compiler) -> Check:
     reasons = c.knowledge.valueset(node.unless_reason) if node.unless_reason else None
     title = node.label or vs.title
     systemic = " systemic" if node.systemic_only else ""
+    timing, window = node.timing, node.window
 
     def run(ctx: Context) -> Outcome:
         as_of = ctx.as_of
         hits: list[Evidence] = []
+        dated: list[tuple[Evidence, date | None]] = []
+        ongoing: list[Evidence] = []
         for med in ctx.facts.medications:
-            if not _in(vs, med.codes, med.text) or not _active(med, as_of):
+            if not _in(vs, med.codes, med.text):
+                continue
+            if timing == "current":
+                if not _active(med, as_of):
+                    continue
+            elif med.status not in _TAKEN or (med.start is not None and med.start > as_of):
                 continue
             if routes is not None and med.has_route and (
                 any(routes.contains(s, k) for s, k in med.routes) or routes.matches_text(med.route_text)
@@ -108,7 +130,20 @@ def _medication(node: Medication, polarity: str, c: Compiler) -> Check:
             if reasons is not None and any(reasons.contains(s, k) for s, k in med.reasons):
                 continue
             route = med.route_text.split(" | ")[0] if med.route_text else ("no route recorded" if not med.has_route else None)
-            hits.append(Evidence(med.ref, f"{med.resource_type} {_name(med.codes, med.text)}", med.status, note=route))
+            when = med.start.isoformat() if med.start and timing != "current" else None
+            ev = Evidence(med.ref, f"{med.resource_type} {_name(med.codes, med.text)}", med.status, date=when, note=route)
+            hits.append(ev)
+            if timing == "within":
+                if med.status == "active" and med.end is None:
+                    ongoing.append(ev)
+                else:
+                    dated.append((ev, _last_use(med, as_of)))
+        if timing == "within":
+            if ongoing:
+                return Outcome(TRUE, f"use of{systemic} {title} ongoing on {as_of}", ongoing + [e for e, _ in dated])
+            return _windowed(dated, window, as_of, f"use of{systemic} {title}")
+        if timing == "ever":
+            return _windowed([(e, None) for e in hits], None, as_of, f"use of{systemic} {title}")
         if hits:
             return Outcome(TRUE, f"active{systemic} {title}", hits)
         return Outcome(FALSE, f"no record of active{systemic} {title}")

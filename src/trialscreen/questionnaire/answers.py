@@ -367,7 +367,7 @@ def _event(
         med: dict[str, Any] = {
             "resourceType": "MedicationStatement",
             "id": rid("MedicationStatement"),
-            "status": "active",
+            "status": "active" if node.timing == "current" else "completed",
             "subject": subject,
             "effectivePeriod": {"start": day},
             "medicationCodeableConcept": _concept(kb, node.valueset, text),

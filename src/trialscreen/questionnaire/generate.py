@@ -166,7 +166,7 @@ class _Builder:
                 return f"history.{n.valueset}"
             return f"procedure.{n.valueset or n.category}"
         if isinstance(n, Medication):
-            return f"medication.{n.valueset}"
+            return f"medication.{n.valueset}" + ("" if n.timing == "current" else f".{n.window or n.timing}")
         if isinstance(n, Immunization):
             return f"immunization.{n.valueset}"
         if isinstance(n, Allergy):
@@ -315,7 +315,11 @@ class _Builder:
         w = self.words.valueset(n.valueset)
         main = Question(
             link,
-            f"Do you take {w.plain} at the moment?",
+            {
+                "current": f"Do you take {w.plain} at the moment?",
+                "ever": f"Have you ever taken {w.plain}?",
+                "within": f"In the last {duration_words(n.window or '')}, have you taken {w.plain}?",
+            }[n.timing],
             "choice",
             w.section or "medicines",
             n,

@@ -8,7 +8,7 @@ import ibis
 import ibis.expr.types as ir
 
 from trialscreen.criteria import CriteriaSet, Criterion
-from trialscreen.criteria.nodes import AllOf, AnyOf, Condition, Immunization, Procedure, Ref
+from trialscreen.criteria.nodes import AllOf, AnyOf, Condition, Immunization, Medication, Procedure, Ref
 from trialscreen.omop.compiler.cdm import FOREVER
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
@@ -85,7 +85,7 @@ def windowed(node: object, criteria: CriteriaSet, seen: frozenset[str] = frozens
     """
     if isinstance(node, Condition):
         return node.window is not None and node.timing in ("onset_within", "active_or_within")
-    if isinstance(node, Procedure | Immunization):
+    if isinstance(node, Procedure | Immunization | Medication):
         return node.window is not None
     if isinstance(node, AllOf | AnyOf):
         return any(windowed(item, criteria, seen) for item in node.items)

@@ -396,7 +396,10 @@ class ScreenCompiler:
     def visit_medication(self, node: Medication, bad: bool) -> Compiled:
         rows = self.base("drugs")
         as_of = self.cdm.as_of
-        keep = (rows.end.isnull() | (rows.end >= as_of)) & self._in("drugs", rows, SetKey(node.valueset, True, DRUG_TEXT))
+        keep = self._in("drugs", rows, SetKey(node.valueset, True, DRUG_TEXT))
+        ongoing = rows.end.isnull() | (rows.end >= as_of)
+        if node.timing == "current":
+            keep &= ongoing
         if node.systemic_only:
             keep &= ~self._in("drugs", rows, SetKey(node.non_systemic_routes, False, ROUTE_TEXT), "route")
         if node.unless_reason:
@@ -408,7 +411,12 @@ class ScreenCompiler:
             )
             # observation_event_id names the drug_exposure_id (unique in its table).
             keep &= ~rows.exposure_id.isin(given.event_id).fill_null(False)
-        return self._flagged(self.domain("drugs", rows), keep)
+        if node.window is None:  # current (ongoing) or ever (any exposure started by the as-of date)
+            return self._flagged(self.domain("drugs", rows), keep)
+        # Past use: the exposure's last day (its end; no end is ongoing) inside the window.
+        last_in = ongoing | (self.cdm.plus(rows.end, node.window) > as_of)
+        expiry = ibis.cases((rows.end.isnull(), ibis.literal(FOREVER)), else_=self.cdm.plus(rows.end, node.window))
+        return self._flagged(self.domain("drugs", rows), keep & last_in.fill_null(False), expiry)
 
     def visit_immunization(self, node: Immunization, bad: bool) -> Compiled:
         rows = self.base("drugs")
