@@ -119,16 +119,47 @@ def test_procedures_and_time_since() -> None:
     assert isinstance(since, Not) and isinstance(since.item, Procedure) and since.item.window == "P4W"
 
 
-def test_medications_current_use_and_refused_past_use() -> None:
+def test_medications_current_and_past_use() -> None:
     med = only(parse("Current use of systemic corticosteroids", "exclusion"), Medication)[0]
-    assert med.valueset == "systemic_corticosteroid"
+    assert med.valueset == "systemic_corticosteroid" and med.timing == "current"
     past = parse("Prior treatment with topotecan or gemcitabine.", "exclusion")
-    # taking it now counts; the past itself goes to a person (no medication history in the model)
-    alternatives = [n for n in nodes(past) if isinstance(n, AnyOf)]
-    assert alternatives and all(
-        any(isinstance(i, ManualReview) for i in a.items) for a in alternatives if any(isinstance(i, Medication) for i in a.items)
-    )
-    assert {m.valueset for m in only(past, Medication)} == {"topotecan", "gemcitabine"}
+    assert isinstance(past.rule, AnyOf) and not any(isinstance(n, ManualReview) for n in nodes(past))
+    assert {(m.valueset, m.timing) for m in only(past, Medication)} == {("topotecan", "ever"), ("gemcitabine", "ever")}
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("Received chemotherapy within 4 weeks prior to enrollment", "P4W"),
+        ("Treatment with an anti-PD-1 antibody in the past 6 months", "P6M"),
+        ("Prior therapy with rituximab within 12 months before registration", "P12M"),
+    ],
+)
+def test_past_medicine_use_inside_a_window(text: str, window: str) -> None:
+    meds = only(parse(text, "exclusion"), Medication)
+    assert meds and all(m.timing == "within" and m.window == window for m in meds)
+    assert not any(isinstance(n, ManualReview) for n in nodes(parse(text, "exclusion")))
+
+
+def test_time_since_the_last_dose_is_no_use_inside_the_window() -> None:
+    rule = parse("At least 4 weeks since the last dose of chemotherapy").rule
+    assert isinstance(rule, Not) and isinstance(rule.item, Medication)
+    assert rule.item.valueset == "antineoplastic" and rule.item.window == "P4W"
+
+
+def test_no_prior_use_is_the_negation_of_any_use() -> None:
+    rule = parse("No prior chemotherapy").rule
+    assert isinstance(rule, Not) and isinstance(rule.item, Medication) and rule.item.timing == "ever"
+
+
+def test_drug_names_from_the_dictionary_are_ingredient_text_value_sets() -> None:
+    parser = CriteriaParser()
+    crit = parser.parse_item("Patients taking clonidine", "exclusion", "c-1", None)
+    med = only(crit, Medication)[0]
+    assert med.timing == "current"
+    assert parser.sink.valuesets[med.valueset]["text"] == ["clonidine"]
+    brand = parser.parse_item("Current use of Coumadin", "exclusion", "c-2", None)
+    assert "warfarin" in parser.sink.valuesets[only(brand, Medication)[0].valueset]["text"]
 
 
 def test_pregnancy_breastfeeding_and_contraception() -> None:

@@ -647,7 +647,7 @@ class ClauseParser:
         elif cat == "immunization":
             node = Immunization(valueset="live_vaccine", window=window, source=(hit.start, hit.end))
         elif cat == "medication":
-            med = self._medication(text, hit, before, win is not None)
+            med = self._medication(text, hit, before, win)
             if med is None:
                 return None
             node = med
@@ -727,25 +727,22 @@ class ClauseParser:
                 vs["text"] = list(data["text"])
             self.sink.valuesets.setdefault(name, vs)
 
-    def _medication(self, text: str, hit: Hit, before: str, has_window: bool) -> Node | None:
+    def _medication(self, text: str, hit: Hit, before: str, win: Window | None) -> Node | None:
         name = hit.entry.name
         self._medication_valueset(hit)
         src = (hit.start, hit.end)
         current = _CURRENT_USE.search(before) or _CURRENT_USE.search(text[hit.end : hit.end + 25])
-        past = _PAST_USE.search(before) or has_window
-        if past and not current:
-            # Taking it now implies having taken it (in any window ending today); not taking it
-            # now says nothing about the past, which the model cannot ask: a person reads that.
-            return AnyOf(
-                items=(
-                    Medication(valueset=name, source=src, label="taking it now (so it was used)"),
-                    _manual(text, (0, len(text)), "past use of a medicine: the criteria model has no medication history window"),
-                ),
-                source=src,
-            )
+        past = _PAST_USE.search(before) or win is not None
+        if past:
+            # Any use inside the window (an ongoing one included), else any use ever; "at least
+            # 4 weeks since the last chemotherapy" is no use inside the 4 weeks.
+            if win is None:
+                return Medication(valueset=name, timing="ever", source=src)
+            node: Node = Medication(valueset=name, window=win.duration, source=src)
+            return Not(item=node) if win.at_least else node
         if not current:
             return None
-        node: Node = Medication(valueset=name, source=src)
+        node = Medication(valueset=name, source=src)
         if name in ("antimicrobial", "antibiotic", "antifungal", "antiviral") and re.search(r"\bfor\s+(?:management|treatment)\b|\btreat", text, re.I):
             node = Uncertain(item=Medication(valueset=name, unless_reason="prophylaxis", source=src), reason="confirm prophylaxis or treatment")
         return node

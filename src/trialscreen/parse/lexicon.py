@@ -1,8 +1,10 @@
-"""The parser's vocabulary: curated term tables (data files) and ICD-10-CM descriptions.
+"""The parser's vocabulary: curated term tables (data files), ICD-10-CM descriptions, drug names.
 
 Terms are looked up as token n-grams (lower-case alphanumeric runs), longest first, so a
 clause is scanned once whatever the size of the vocabulary. Curated tables win over the
-ICD-10-CM descriptions of `simple-icd-10-cm`, which only fill in conditions nobody listed.
+ICD-10-CM descriptions of `simple-icd-10-cm`, which only fill in conditions nobody listed,
+and over the drug dictionary of `drug-named-entity-recognition` (generic and brand names to
+the ingredient's name), which only fills in medicines nobody listed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ _ICD_SKIP_PREFIXES = (
     "underdosing", "poisoning", "adverse effect", "person ", "contact with", "exposure to",
     "problems related", "need for", "body mass index", "pedestrian", "car ", "bus ", "fall ",
 )  # fmt: skip
+
+
+_NARROWING = re.compile(r"\b(?:unspecified|other|initial|subsequent|sequela|encounter)\b")
 
 
 def norm_token(token: str) -> str:
@@ -103,6 +108,7 @@ class Lexicon:
         self.scales: dict[str, Any] = _read("scales.yaml")
         self._first: dict[str, int] | None = None
         self._first_icd: dict[str, int] | None = None
+        self._first_drug: dict[str, int] | None = None
 
     def _add(self, entry: Entry, terms: list[str]) -> None:
         self.entries[(entry.category, entry.name)] = entry
@@ -119,7 +125,8 @@ class Lexicon:
         hits: list[Hit] = []
         index = self.index
         icd_index = icd_terms() if icd else {}
-        first = self.first_icd if icd else self.first
+        drugs = drug_terms()
+        first = self.first_icd if icd else self.first_drug
         words = [t for t, _, _ in toks]
         i = 0
         while i < len(toks):
@@ -132,6 +139,10 @@ class Lexicon:
                     code = icd_index.get(key)
                     if code:
                         entries = [Entry("condition", f"icd10:{code}", {"codes": [code]})]
+                if not entries:
+                    drug = drugs.get(key)
+                    if drug:
+                        entries = [drug]
                 if entries:
                     start, end = toks[i][1], toks[i + n - 1][2]
                     letters = sum(len(t) for t in words[i : i + n])
@@ -154,9 +165,19 @@ class Lexicon:
         return self._first
 
     @property
+    def first_drug(self) -> dict[str, int]:
+        """First tokens of curated terms and drug names."""
+        if self._first_drug is None:
+            merged = dict(self.first)
+            for word, n in _first_tokens(drug_terms()).items():
+                merged[word] = max(n, merged.get(word, 0))
+            self._first_drug = merged
+        return self._first_drug
+
+    @property
     def first_icd(self) -> dict[str, int]:
         if self._first_icd is None:
-            merged = dict(self.first)
+            merged = dict(self.first_drug)
             for word, n in _first_tokens(icd_terms()).items():
                 merged[word] = max(n, merged.get(word, 0))
             self._first_icd = merged
@@ -177,26 +198,96 @@ def lexicon() -> Lexicon:
 
 @lru_cache(maxsize=1)
 def icd_terms() -> dict[tuple[str, ...], str]:
-    """ICD-10-CM category and subcategory descriptions -> code (the shortest code wins)."""
+    """ICD-10-CM descriptions -> code (the shortest code wins).
+
+    Categories and subcategories, and full codes of up to six characters whose description is a
+    plain name (no comma, not "unspecified" / "other" / an encounter).
+    """
     import simple_icd_10_cm as cm
 
     out: dict[tuple[str, ...], str] = {}
     for code in cm.get_all_codes(with_dots=True):
-        if "-" in code or len(code.replace(".", "")) > 4 or not code[:1].isalpha():
+        if "-" in code or not code[:1].isalpha():
             continue
         desc = cm.get_description(code).lower()
+        # A full code names its own disease ("claustrophobia" F40.240); its "unspecified" or
+        # episode-of-care variants would narrow the term, so only plain names are read.
+        full = len(code.replace(".", "")) > 4
+        if full and ("," in desc or len(code.replace(".", "")) > 6 or _NARROWING.search(desc)):
+            continue
         desc = re.sub(r",\s*(unspecified|not elsewhere classified|nec)\b.*$", "", desc)
         if desc.startswith(_ICD_SKIP_PREFIXES) or "," in desc:
             continue
         bare = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", desc)
         variants = {desc, bare, re.sub(r"[()\[\]]", "", desc)}
         variants.update(m.strip() for m in re.findall(r"\[([^\]]+)\]", desc))  # "[scleroderma]"
+        if not re.search(r"\b(?:unspecified|other)\b", desc):
+            # Inclusion terms name the same disease ("intermittent claudication"); "NOS" terms
+            # say where an unqualified word is coded, which would narrow it, so they are left out.
+            for term in (*cm.get_inclusion_term(code), *cm.get_includes(code)):
+                t = term.lower()
+                if "nos" in t.split() or "," in t or ";" in t:
+                    continue
+                variants.add(re.sub(r"\s*[(\[][^)\]]*[)\]]", "", t))
         for v in variants:
             key = key_of(v)
             if not key or (len(key) == 1 and len(key[0]) < 6):
                 continue
             if key not in out or len(code) < len(out[key]):
                 out[key] = code
+    return out
+
+
+def drug_slug(name: str) -> str:
+    """A value-set name for an ingredient: 'rx_' and its words joined by '_'."""
+    return "rx_" + "_".join(TOKEN.findall(name.lower()))
+
+
+@lru_cache(maxsize=1)
+def drug_terms() -> dict[tuple[str, ...], Entry]:
+    """Drug names (generic and brand) -> an entry for the single ingredient they name.
+
+    From the dictionary `drug-named-entity-recognition` ships, the medicines with a MedlinePlus
+    drug page (marketed medicines, not classes or research compounds); combination products, words listed in `data/drug_names_skipped.yaml` (common
+    words, substances of abuse, nutrients, analytes) and names of three letters or fewer are
+    left out. Without the package the parser has its curated medicines only.
+    """
+    import bz2
+    import importlib.util
+    import pickle
+
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(next(iter(spec.submodule_search_locations))) / "drug_ner_dictionary.pkl.bz2"
+    if not path.exists():
+        return {}
+    with bz2.open(path, "rb") as fh:
+        data = pickle.load(fh)  # noqa: S301 - the installed package's own data file
+    skipped = _read("drug_names_skipped.yaml")
+    skip_words = {stem(norm_token(w)) for w in skipped["words"]}
+    skip_names = {w.lower() for w in skipped["names"]}
+    out: dict[tuple[str, ...], Entry] = {}
+    entries: dict[str, Entry] = {}
+    about = data["drug_canonical_to_data"]
+    for variant, canonicals in data["drug_variant_to_canonical"].items():
+        if len(canonicals) != 1:
+            continue
+        canonical = canonicals[0].lower()
+        if not about.get(canonicals[0], {}).get("medline_plus_id"):
+            continue  # classes, enzymes, antigens and research compounds: no MedlinePlus drug page
+        if "," in canonical or " and " in canonical or canonical in skip_names or variant.lower() in skip_names:
+            continue
+        key = key_of(variant)
+        if not key or len(key) > 4 or sum(len(t) for t in key) <= 3:
+            continue
+        if key[0].isdigit() or (len(key) == 1 and key[0] in skip_words):
+            continue
+        entry = entries.get(canonical)
+        if entry is None:
+            entry = Entry("medication", drug_slug(canonical), {"terms": [canonical], "text": [canonical], "dictionary": True})
+            entries[canonical] = entry
+        out.setdefault(key, entry)
     return out
 
 
