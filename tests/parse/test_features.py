@@ -197,3 +197,25 @@ def test_what_is_not_understood_stays_for_manual_review(text: str) -> None:
     kinds = {n.kind for n in nodes(c)}
     assert kinds & {"manual_review", "attestation"}
     assert not kinds & {"condition", "measurement", "medication", "procedure"}
+
+
+@pytest.mark.parametrize(
+    ("text", "valueset"),
+    [
+        ("Current use of ACE inhibitors", "ace_inhibitor"),
+        ("Patients currently taking SSRIs", "ssri"),
+        ("Ongoing treatment with oral anticoagulants or DOACs", "direct_oral_anticoagulant"),
+    ],
+)
+def test_medicine_classes_read_as_atc_value_sets(text: str, valueset: str) -> None:
+    parser = CriteriaParser()
+    crit = parser.parse_item(text, "exclusion", "c-1", None)
+    assert valueset in {m.valueset for m in only(crit, Medication)}
+    assert parser.sink.valuesets[valueset]["include"][0]["system"] == "atc"
+
+
+def test_allergy_to_a_named_medicine_and_contraindications_for_a_clinician() -> None:
+    allergy = parse("Allergy or hypersensitivity to topiramate", "exclusion").rule
+    assert allergy is not None and allergy.kind == "allergy" and allergy.valueset == "rx_topiramate"  # type: ignore[union-attr]
+    contra = parse("Contraindication to propofol administration", "exclusion").rule
+    assert isinstance(contra, Attestation) and contra.who == "investigator"

@@ -84,7 +84,11 @@ _JUDGEMENT = re.compile(
     r"(?:unwilling|unable)\s+(?:or|and|/)\s+(?:unwilling|unable)|(?:willing|able)\s+(?:and|to)\s+(?:able\s+to\s+)?comply|"
     r"compl(?:y|iance)\s+with\s+(?:the\s+)?(?:study|protocol|scheduled|visit|treatment)|"
     r"interfere\s+with|compromise\s+(?:the\s+)?(?:patient|subject|participant|safety|study)|"
-    r"would\s+(?:make|put|place)|jeopardi[sz]e|not\s+(?:be\s+)?(?:an?\s+)?(?:appropriate|good)\s+candidate)",
+    r"would\s+(?:make|put|place)|jeopardi[sz]e|not\s+(?:be\s+)?(?:an?\s+)?(?:appropriate|good)\s+candidate|"
+    r"(?:determined|assessed|judged|deemed|considered|evaluated)\s+(?:\w+\s+){0,3}by\s+(?:the\s+)?(?:treating\s+|study\s+|principal\s+)?(?:investigators?|physicians?|doctors?|clinicians?|pi)\b|"
+    r"(?:investigators?|physicians?)\s+(?:deems?|judges?|considers?|believes?|feels?)\b|"
+    r"(?:preclude|impair|prevent|invalidate|limit|hinder|compromise)\w*\s+(?:\w+\s+){0,6}(?:consent|compliance|participation|protocol)|"
+    r"\bcontra-?indicat\w*)",
     re.I,
 )
 _RECOVERED = re.compile(
@@ -252,7 +256,15 @@ class ClauseParser:
                    "given", "their", "his", "her", "voluntary", "participate", "participating", "participation",
                    "trial", "this", "freely", "agree", "agreed", "form", "forms", "signature", "documented",
                    "enrollment", "entry", "screening", "informed", "consent", "assent", "dates",
-                   "understood", "comply", "requirements", "adequate", "information", "having", "after", "received"}  # fmt: skip
+                   "understood", "comply", "requirements", "adequate", "information", "having", "after", "received",
+                   "signs", "sign", "dates", "icf", "provision", "provided", "approved", "institutional", "review",
+                   "board", "irb", "ethics", "committee", "iec", "erb", "accordance", "guidelines", "federal",
+                   "local", "regulations", "writing", "fully", "designee", "authorized", "authorised", "surrogate",
+                   "caregiver", "caregivers", "enrolling", "indicates", "nature", "investigational", "applicable",
+                   "performed", "initiation", "any", "study", "specific", "related", "protocol", "required",
+                   "willingness", "patient", "patients", "subject", "subjects", "parents", "parental", "legal",
+                   "representatives", "representative", "family", "member", "according", "gcp", "ich",
+                   "permission", "witnessed", "impartial", "witness", "understands", "language"}  # fmt: skip
         if len([w for w in rest if w.lower() not in allowed]) > 2:
             return None
         node: Node = Consent(source=_span(m))
@@ -453,7 +465,9 @@ class ClauseParser:
             return None
         used = [_span(m)] + [(h.start + start, h.end + start) for h in hits]
         allowed = {"known", "severe", "reaction", "reactions", "serious", "any", "class", "its", "compounds",
-                   "excipients", "components", "similar", "chemical", "composition"}  # fmt: skip
+                   "excipients", "components", "similar", "chemical", "composition", "hypersensitivity", "allergy",
+                   "allergies", "allergic", "intolerance", "sensitivity", "suspected", "documented", "history",
+                   "hypersensitive", "anaphylaxis", "anaphylactic"}  # fmt: skip
         if [w for w in _leftover(text, used) if w.lower() not in allowed] or re.search(
             r"\b(?:study|investigational|trial)\b", text, re.I
         ):
@@ -484,7 +498,11 @@ class ClauseParser:
                    "dose", "first", "last", "use", "used", "treatment", "received", "receiving", "therapy",
                    "intervention", "involving", "experimental", "unapproved", "other", "any", "planned",
                    "plan", "plans", "intend", "intends", "during", "course", "period", "entry", "randomization",
-                   "screening", "visit", "prior", "previous", "before", "within", "since", "current"}  # fmt: skip
+                   "screening", "visit", "prior", "previous", "before", "within", "since", "current",
+                   "participated", "involving", "date", "initial", "approximately", "receipt", "still",
+                   "exclusion", "into", "entering", "earlier", "performed", "completion", "completed", "days",
+                   "weeks", "months", "three", "four", "two", "one", "six", "twelve", "thirty", "administration",
+                   "randomisation", "registration", "baseline", "start", "starting", "period", "last"}  # fmt: skip
         if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
             return None
         q = text.strip().rstrip(";.")
