@@ -257,13 +257,13 @@ class ClauseParser:
                    "trial", "this", "freely", "agree", "agreed", "form", "forms", "signature", "documented",
                    "enrollment", "entry", "screening", "informed", "consent", "assent", "dates",
                    "understood", "comply", "requirements", "adequate", "information", "having", "after", "received",
-                   "signs", "sign", "dates", "icf", "provision", "provided", "approved", "institutional", "review",
+                   "signs", "icf", "provision", "provided", "approved", "institutional", "review",
                    "board", "irb", "ethics", "committee", "iec", "erb", "accordance", "guidelines", "federal",
                    "local", "regulations", "writing", "fully", "designee", "authorized", "authorised", "surrogate",
                    "caregiver", "caregivers", "enrolling", "indicates", "nature", "investigational", "applicable",
-                   "performed", "initiation", "any", "study", "specific", "related", "protocol", "required",
+                   "performed", "initiation", "study", "protocol", "required",
                    "willingness", "patient", "patients", "subject", "subjects", "parents", "parental", "legal",
-                   "representatives", "representative", "family", "member", "according", "gcp", "ich",
+                   "representatives", "family", "member", "according", "gcp", "ich",
                    "permission", "witnessed", "impartial", "witness", "understands", "language"}  # fmt: skip
         if len([w for w in rest if w.lower() not in allowed]) > 2:
             return None
@@ -499,10 +499,10 @@ class ClauseParser:
                    "intervention", "involving", "experimental", "unapproved", "other", "any", "planned",
                    "plan", "plans", "intend", "intends", "during", "course", "period", "entry", "randomization",
                    "screening", "visit", "prior", "previous", "before", "within", "since", "current",
-                   "participated", "involving", "date", "initial", "approximately", "receipt", "still",
+                   "participated", "date", "initial", "approximately", "receipt", "still",
                    "exclusion", "into", "entering", "earlier", "performed", "completion", "completed", "days",
                    "weeks", "months", "three", "four", "two", "one", "six", "twelve", "thirty", "administration",
-                   "randomisation", "registration", "baseline", "start", "starting", "period", "last"}  # fmt: skip
+                   "randomisation", "registration", "baseline", "start", "starting"}  # fmt: skip
         if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
             return None
         q = text.strip().rstrip(";.")
