@@ -216,6 +216,6 @@ def test_medicine_classes_read_as_atc_value_sets(text: str, valueset: str) -> No
 
 def test_allergy_to_a_named_medicine_and_contraindications_for_a_clinician() -> None:
     allergy = parse("Allergy or hypersensitivity to topiramate", "exclusion").rule
-    assert allergy is not None and allergy.kind == "allergy" and allergy.valueset == "rx_topiramate"  # type: ignore[union-attr]
+    assert allergy is not None and allergy.kind == "allergy" and allergy.valueset == "rx_topiramate"
     contra = parse("Contraindication to propofol administration", "exclusion").rule
     assert isinstance(contra, Attestation) and contra.who == "investigator"
