@@ -219,3 +219,16 @@ def test_allergy_to_a_named_medicine_and_contraindications_for_a_clinician() -> 
     assert allergy is not None and allergy.kind == "allergy" and allergy.valueset == "rx_topiramate"
     contra = parse("Contraindication to propofol administration", "exclusion").rule
     assert isinstance(contra, Attestation) and contra.who == "investigator"
+
+
+@pytest.mark.parametrize("kind", ["inclusion", "exclusion"])
+def test_a_shared_negation_over_a_list_means_none_of_them(kind: str) -> None:
+    rule = parse("No history of stroke or myocardial infarction", kind).rule
+    assert isinstance(rule, Not) and isinstance(rule.item, AnyOf)
+    assert {c.valueset for c in rule.item.items if isinstance(c, Condition)} == {"stroke", "acute_mi"}
+
+
+def test_present_tense_use_words_read_as_current_use() -> None:
+    for text in ("Patients on methotrexate.", "Use of anticoagulation therapy", "Do not take ACE inhibitors"):
+        meds = only(parse(text, "exclusion"), Medication)
+        assert meds and all(m.timing == "current" for m in meds), text
