@@ -232,3 +232,22 @@ def test_present_tense_use_words_read_as_current_use() -> None:
     for text in ("Patients on methotrexate.", "Use of anticoagulation therapy", "Do not take ACE inhibitors"):
         meds = only(parse(text, "exclusion"), Medication)
         assert meds and all(m.timing == "current" for m in meds), text
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("Be between age 18 and 55 years", 18, 55),
+        ("Age: > or = 16 years", 16, None),
+        ("Age : 18-65", 18, 65),
+        ("Age 18 or older", 18, None),
+        ("Children (<18 years old)", None, 17),
+    ],
+)
+def test_age_as_trials_write_it(text: str, low: int | None, high: int | None) -> None:
+    rule = parse(text).rule
+    assert isinstance(rule, Age) and (rule.min, rule.max) == (low, high)
+
+
+def test_age_with_unread_words_is_refused() -> None:
+    assert isinstance(parse("Age: 60-85 years, right-handed;").rule, ManualReview)

@@ -114,7 +114,7 @@ _WOCBP = re.compile(r"\b(?:child[\s-]?bearing|reproductive\s+(?:potential|capabi
 _MEN = re.compile(r"\b(?:males?|men|man)\b", re.I)
 _AGE = [
     re.compile(
-        r"\b(?:aged?|ages?)\s*(?:of\s*|from\s*|is\s*|between\s*|range\s*)*(?P<lo>\d{1,3})\s*(?:-|–|to|and|~)\s*(?P<hi>\d{1,3})\s*(?:years?|yrs?|y)?(?:\s*(?:of\s+age|old))?(?:\s*\(?inclusive\)?)?",
+        r"\b(?:aged?|ages?)\s*(?:[:=]\s*|of\s*|from\s*|is\s*|between\s*|range\s*|ranging\s*|in\s+the\s+range\s*)*(?P<lo>\d{1,3})\s*(?:-|–|to|and|~)\s*(?P<hi>\d{1,3})\s*(?:years?|yrs?|y)?(?:\s*(?:of\s+age|old))?(?:\s*\(?inclusive\)?)?",
         re.I,
     ),
     re.compile(
@@ -122,7 +122,7 @@ _AGE = [
         re.I,
     ),
     re.compile(
-        r"\b(?:aged?|ages?)\s*(?:of\s*|is\s*)?(?P<cmp>≥|>=|>|≤|<=|<|at\s+least|over|above|older\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|under|younger\s+than|less\s+than|below)\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?",
+        r"\b(?:aged?|ages?)\s*(?:[:=]\s*|of\s*|is\s*)?(?P<cmp>>\s*or\s*=|<\s*or\s*=|≥|>=|=>|>|≤|<=|=<|<|at\s+least|over|above|older\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|under|younger\s+than|less\s+than|below)\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?",
         re.I,
     ),
     re.compile(
@@ -131,6 +131,14 @@ _AGE = [
     ),
     re.compile(
         r"\b(?P<n>\d{1,3})\s*(?:years?|yrs?)\s*(?:of\s+age|old)?\s*(?:or|and)\s*(?P<dir>older|over|above|greater|more|younger|under|less|below)\b(?:\s+of\s+age)?",
+        re.I,
+    ),
+    re.compile(
+        r"\bbetween\s+(?:the\s+)?ages?\s+(?:of\s+)?(?P<lo>\d{1,3})\s*(?:and|to|-|–)\s*(?P<hi>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?(?:\s*\(?inclusive\)?)?",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:aged?|ages?)\s*[:=]?\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?\s*(?:or|and)\s*(?P<dir>older|over|above|greater|more|younger|under|less|below)\b(?:\s+of\s+age)?",
         re.I,
     ),
     re.compile(r"\b(?P<adult>adults?)\b(?=\s*(?:patients|subjects|participants|men|women|males|females|volunteers|,|$|\.|;|\(|aged))", re.I),
@@ -391,7 +399,9 @@ class ClauseParser:
         if not nodes:
             return None
         extra = {"inclusive", "healthy", "older", "younger", "time", "signing", "informed", "consent",
-                 "giving", "over", "above", "under", "the", "y", "yo", "yrs"}  # fmt: skip
+                 "giving", "over", "above", "under", "the", "y", "yo", "yrs", "children", "child", "adolescents",
+                 "adolescent", "pediatric", "paediatric", "ranging", "range", "inclusion", "gender", "sex",
+                 "limitation", "between", "race", "races", "ethnicity", "ethnic", "origin", "both", "genders", "sexes"}  # fmt: skip
         if [w for w in _leftover(text, used) if w.lower() not in extra]:
             return None
         node = nodes[0] if len(nodes) == 1 else AllOf(items=tuple(nodes), source=(0, len(text)))
@@ -419,6 +429,7 @@ class ClauseParser:
                 up = m.group("dir").lower() in ("older", "over", "above", "greater", "more")
                 return (Age(min=n, source=_span(m)) if up else Age(max=n, source=_span(m))), _span(m)
             c = m.group("cmp").lower()
+            c = re.sub(r"\s+", " ", c).replace("> or =", ">=").replace("< or =", "<=").replace("=>", ">=").replace("=<", "<=")
             if c in ("≥", ">=", "at least"):
                 return Age(min=n, source=_span(m)), _span(m)
             if c in (">", "over", "above", "older than", "greater than"):
