@@ -29,8 +29,28 @@ def record(builder: PatientBuilder) -> PatientRecord:
 
 
 def screen(builder: PatientBuilder, as_of: date = AS_OF) -> PatientReport:
-    """Screen the builder's patient against NCT06125652 on `as_of`."""
-    return SCREENER.screen(record(builder), as_of)
+    """Screen the builder's patient against NCT06125652 on `as_of`.
+
+    Every case also holds the two paths of the evaluator to each other (see `same_both_ways`).
+    """
+    rec = record(builder)
+    report = SCREENER.screen(rec, as_of)
+    same_both_ways(SCREENER, rec, as_of, report)
+    return report
+
+
+def same_both_ways(screener: Screener, rec: PatientRecord, as_of: date, lazy: PatientReport | None = None) -> None:
+    """The deciders agree with the explaining checks on every criterion and part, and a report
+    explained on first read equals one explained at once, field by field."""
+    lazy = lazy or screener.screen(rec, as_of)
+    assert not lazy.explained, "screening must not build explanations before they are read"
+    eager = screener.screen(rec, as_of, explain=True)
+    assert eager.explained
+    explained = {r.id: (r.status, r.eligible_from) for c in eager.criteria for r in c.walk()}
+    assert screener.decisions(rec, as_of) == explained
+    assert (lazy.verdict, lazy.eligible_from) == (eager.verdict, eager.eligible_from)
+    assert lazy.to_json() == eager.to_json()
+    assert lazy.to_json_line() == eager.to_json_line()
 
 
 def result(report: PatientReport, criterion_id: str) -> CriterionResult:

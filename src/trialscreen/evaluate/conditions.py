@@ -6,15 +6,17 @@ from datetime import date
 
 from trialscreen.criteria import duration
 from trialscreen.criteria.nodes import Condition
-from trialscreen.evaluate.context import Context
-from trialscreen.evaluate.outcome import FALSE, TRUE, UNKNOWN, Outcome
-from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.evaluate.context import ConditionHit, Context
+from trialscreen.evaluate.outcome import DECIDED_FALSE, DECIDED_TRUE, DECIDED_UNKNOWN, FALSE, TRUE, UNKNOWN, Outcome
+from trialscreen.evaluate.registry import Check, Compiler, Decide, Decision, compiles, decides
 from trialscreen.fhir.facts import ConditionFact
 from trialscreen.knowledge import ValueSet
 from trialscreen.report.model import Evidence
 
 ACTIVE = frozenset({"active", "recurrence", "relapse", None})
 PRESENT = ACTIVE | {"remission"}
+NO_HITS: list[ConditionHit] = []
+"""Shared by every check that finds nothing (never appended to)."""
 
 
 def matching_code(vs: ValueSet, cond: ConditionFact) -> str | None:
@@ -56,7 +58,9 @@ def _phase(vs: ValueSet, code: str, cond: ConditionFact) -> str | None:
 
 @compiles("condition")
 def _condition(node: Condition, polarity: str, c: Compiler) -> Check:
-    vs = c.knowledge.valueset(node.valueset)
+    name = node.valueset
+    vs = c.condition_set(name)
+    classify = c.classify
     title = node.label or vs.title
     timing = node.timing
     window = node.window
@@ -65,15 +69,7 @@ def _condition(node: Condition, polarity: str, c: Compiler) -> Check:
 
     def run(ctx: Context) -> Outcome:
         as_of = ctx.as_of
-        hits: list[tuple[ConditionFact, str]] = []
-        for cond in ctx.facts.conditions:
-            code = matching_code(vs, cond)
-            if code is None:
-                continue
-            start = cond.onset or cond.recorded
-            if start is not None and start > as_of:
-                continue  # events after the as-of date are ignored
-            hits.append((cond, code))
+        hits = ctx.condition_hits(classify).get(name, NO_HITS)
         if phase == "relapsed":
             return _relapsed(hits, as_of, title, vs)
         if timing == "ever":
@@ -143,3 +139,55 @@ def _relapsed(hits: list[tuple[ConditionFact, str]], as_of: date, title: str, vs
     if considered:
         return Outcome(FALSE, f"{title} in remission", [_evidence(cd, code, "in remission") for cd, code, _ in phases])
     return Outcome(FALSE, f"no record of current {title}")
+
+
+@decides("condition")
+def _decide_condition(node: Condition, polarity: str, c: Compiler) -> Decide:
+    """The check's decision, without its words (kept in step with `_condition`)."""
+    name = node.valueset
+    vs = c.condition_set(name)
+    classify = c.classify
+    timing = node.timing
+    window = node.window
+    phase = node.phase
+
+    def run(ctx: Context) -> Decision:
+        index = ctx._conditions
+        hits = (ctx.condition_hits(classify) if index is None else index).get(name)
+        if not hits:
+            return DECIDED_FALSE
+        as_of = ctx.as_of
+        if phase == "relapsed":
+            unclear = False
+            for cd, code in hits:
+                if cd.clinical_status in PRESENT and not abated(cd, as_of):
+                    stage = _phase(vs, code, cd)
+                    if stage == "relapsed":
+                        return DECIDED_TRUE
+                    unclear = unclear or stage is None
+            return DECIDED_UNKNOWN if unclear else DECIDED_FALSE
+        if timing == "ever":
+            return DECIDED_TRUE
+        if timing in ("active", "present"):
+            statuses = ACTIVE if timing == "active" else PRESENT
+            live = any(cd.clinical_status in statuses and not abated(cd, as_of) for cd, _ in hits)
+            return DECIDED_TRUE if live else DECIDED_FALSE
+        assert window is not None
+        latest: date | None = None
+        undated = False
+        for cd, _ in hits:
+            if timing == "active_or_within" and cd.clinical_status in ACTIVE and not abated(cd, as_of):
+                return DECIDED_TRUE
+            dates = [cd.onset or cd.recorded] if timing == "onset_within" else [cd.onset, cd.recorded, cd.abatement]
+            known = [d for d in dates if d is not None and d <= as_of]
+            if not known and not any(d is not None for d in dates):
+                undated = True
+                continue
+            for d in known:
+                if duration.add(d, window) > as_of and (latest is None or d > latest):
+                    latest = d
+        if latest is not None:
+            return TRUE, duration.add(latest, window)
+        return DECIDED_UNKNOWN if undated else DECIDED_FALSE
+
+    return run

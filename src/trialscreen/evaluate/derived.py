@@ -7,8 +7,19 @@ from collections.abc import Callable
 from trialscreen.criteria.nodes import Derived
 from trialscreen.evaluate.context import Context
 from trialscreen.evaluate.measurements import AnalyteReader, Reading
-from trialscreen.evaluate.outcome import FALSE, OP_WORDS, TRUE, UNKNOWN, Outcome, bounded_comparison, fmt
-from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.evaluate.outcome import (
+    DECIDED_FALSE,
+    DECIDED_TRUE,
+    DECIDED_UNKNOWN,
+    FALSE,
+    OP_WORDS,
+    TRUE,
+    UNKNOWN,
+    Outcome,
+    bounded_comparison,
+    fmt,
+)
+from trialscreen.evaluate.registry import Check, Compiler, Decide, Decision, compiles, decides
 from trialscreen.fhir.facts import ObservationFact
 from trialscreen.knowledge import CockcroftGault, Knowledge, knowledge
 from trialscreen.report.model import Evidence
@@ -100,7 +111,34 @@ def _clearance(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], Cle
     return compute
 
 
+def _clearance_value(knowledge: Knowledge, unit: str) -> Callable[[Context, Pick], tuple[float, str | None] | None]:
+    """`_clearance`'s value and bound alone, without evidence or words (kept in step with it)."""
+    formula = knowledge.cockcroft_gault
+    measured = AnalyteReader(knowledge.analyte("creatinine_clearance"), knowledge, unit)
+    creatinine = AnalyteReader(knowledge.analyte("creatinine"), knowledge, "mg/dL")
+    weight = AnalyteReader(knowledge.analyte("weight"), knowledge, "kg")
+
+    def compute(ctx: Context, pick: Pick) -> tuple[float, str | None] | None:
+        found = _measured_bound(measured, ctx, pick)
+        if found is not None:
+            reading = found[1]
+            assert reading.number is not None
+            return reading.number, reading.comparator
+        crea = [(o, n) for o, n in _latest_tied(creatinine, ctx) if n > 0]
+        if not crea:
+            return None
+        wts = _latest_tied(weight, ctx)
+        age = ctx.age
+        if not wts or age is None:
+            return None
+        male = ctx.facts.gender == "male"
+        return pick([cockcroft_gault(age, kg, scr, male, formula) for _, scr in crea for _, kg in wts]), None
+
+    return compute
+
+
 DERIVED = {"creatinine_clearance": _clearance}
+DERIVED_VALUES = {"creatinine_clearance": _clearance_value}
 
 
 @compiles("derived")
@@ -123,5 +161,25 @@ def _derived(node: Derived, polarity: str, c: Compiler) -> Check:
             return Outcome(UNKNOWN, f"{how} is only a bound, which does not decide {threshold}", evidence, missing=["an exact creatinine clearance"])
         ok = decided
         return Outcome(TRUE if ok else FALSE, f"{how} {'meets' if ok else 'does not meet'} {threshold}", evidence)
+
+    return run
+
+
+@decides("derived")
+def _decide_derived(node: Derived, polarity: str, c: Compiler) -> Decide:
+    """The check's decision, without its words (kept in step with `_derived`)."""
+    compute = DERIVED_VALUES[node.quantity](c.knowledge, node.unit)
+    op, limit = node.op, node.value
+    higher_is_true = op in (">=", ">")
+    pick: Pick = min if higher_is_true == (polarity == "inclusion") else max
+
+    def run(ctx: Context) -> Decision:
+        found = compute(ctx, pick)
+        if found is None:
+            return DECIDED_UNKNOWN
+        decided = bounded_comparison(found[0], found[1], op, limit)
+        if decided is None:
+            return DECIDED_UNKNOWN
+        return DECIDED_TRUE if decided else DECIDED_FALSE
 
     return run

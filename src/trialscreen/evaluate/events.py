@@ -7,8 +7,8 @@ from datetime import date
 from trialscreen.criteria import duration
 from trialscreen.criteria.nodes import Allergy, Consent, Immunization, Medication, Procedure
 from trialscreen.evaluate.context import Context
-from trialscreen.evaluate.outcome import FALSE, TRUE, UNKNOWN, Outcome
-from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.evaluate.outcome import DECIDED_FALSE, DECIDED_TRUE, DECIDED_UNKNOWN, FALSE, TRUE, UNKNOWN, Outcome
+from trialscreen.evaluate.registry import Check, Compiler, Decide, Decision, compiles, decides
 from trialscreen.fhir.facts import Coding, MedicationFact
 from trialscreen.knowledge import ValueSet
 from trialscreen.report.model import Evidence
@@ -207,5 +207,122 @@ def _consent(node: Consent, polarity: str, c: Compiler) -> Check:
             ev = Evidence(con.ref, "research consent", "active", date=con.when.isoformat() if con.when else None)
             return Outcome(TRUE, f"research consent signed on {con.when}", [ev])
         return Outcome(UNKNOWN, "consent not yet recorded", missing=["signed research consent (FHIR Consent)"])
+
+    return run
+
+
+# Deciders: each check's decision without its words, kept in step with the check above it.
+
+
+def _windowed_decision(dated: list[date | None], window: str | None, as_of: date) -> Decision:
+    """`_windowed`'s truth and changes_on, from the events' dates alone."""
+    if not dated:
+        return DECIDED_FALSE
+    if window is None:
+        return DECIDED_TRUE
+    inside = [d for d in dated if d is not None and duration.add(d, window) > as_of]
+    if inside:
+        return TRUE, duration.add(max(inside), window)
+    return DECIDED_UNKNOWN if None in dated else DECIDED_FALSE
+
+
+@decides("procedure")
+def _decide_procedure(node: Procedure, polarity: str, c: Compiler) -> Decide:
+    vs = c.knowledge.valueset(node.valueset) if node.valueset else None
+    category = c.knowledge.valueset(node.category) if node.category else None
+    minor = c.knowledge.valueset(node.exclude) if node.exclude else None
+    window = node.window
+
+    def run(ctx: Context) -> Decision:
+        procedures = ctx.facts.procedures
+        if not procedures:
+            return DECIDED_FALSE
+        as_of = ctx.as_of
+        found = [
+            proc.when
+            for proc in procedures
+            if (proc.when is None or proc.when <= as_of)
+            and _in(vs, proc.codes)
+            and (category is None or any(category.contains(s, k) for s, k in proc.categories))
+            and not (minor is not None and any(minor.contains(s, k) for s, k in proc.codes))
+        ]
+        return _windowed_decision(found, window, as_of)
+
+    return run
+
+
+@decides("medication")
+def _decide_medication(node: Medication, polarity: str, c: Compiler) -> Decide:
+    if node.timing != "current" or node.window is not None:
+        check = c.compile(node, polarity)  # past use (ever, within a window): decided by the check itself
+
+        def checked(ctx: Context) -> Decision:
+            out = check(ctx)
+            return out.truth, out.changes_on
+
+        return checked
+    vs = c.knowledge.valueset(node.valueset)
+    routes = c.knowledge.valueset(node.non_systemic_routes) if node.systemic_only else None
+    reasons = c.knowledge.valueset(node.unless_reason) if node.unless_reason else None
+
+    def run(ctx: Context) -> Decision:
+        as_of = ctx.as_of
+        for med in ctx.facts.medications:
+            if not _in(vs, med.codes, med.text) or not _active(med, as_of):
+                continue
+            if routes is not None and med.has_route and (
+                any(routes.contains(s, k) for s, k in med.routes) or routes.matches_text(med.route_text)
+            ):
+                continue
+            if reasons is not None and any(reasons.contains(s, k) for s, k in med.reasons):
+                continue
+            return DECIDED_TRUE
+        return DECIDED_FALSE
+
+    return run
+
+
+@decides("immunization")
+def _decide_immunization(node: Immunization, polarity: str, c: Compiler) -> Decide:
+    vs = c.knowledge.valueset(node.valueset)
+    window = node.window
+
+    def run(ctx: Context) -> Decision:
+        as_of = ctx.as_of
+        found = [imm.when for imm in ctx.facts.immunizations if _in(vs, imm.codes) and (imm.when is None or imm.when <= as_of)]
+        return _windowed_decision(found, window, as_of)
+
+    return run
+
+
+@decides("allergy")
+def _decide_allergy(node: Allergy, polarity: str, c: Compiler) -> Decide:
+    vs = c.knowledge.valueset(node.valueset) if node.valueset else None
+    crit = set(node.criticality)
+    sev = set(node.severity)
+
+    def run(ctx: Context) -> Decision:
+        for al in ctx.facts.allergies:
+            if al.recorded is not None and al.recorded > ctx.as_of:
+                continue
+            if not _in(vs, al.codes, al.text):
+                continue
+            if al.criticality in crit or any(s in sev for s in al.severities):
+                return DECIDED_TRUE
+        return DECIDED_FALSE
+
+    return run
+
+
+@decides("consent")
+def _decide_consent(node: Consent, polarity: str, c: Compiler) -> Decide:
+    vs = c.knowledge.valueset(node.valueset)
+
+    def run(ctx: Context) -> Decision:
+        as_of = ctx.as_of
+        for con in ctx.facts.consents:
+            if con.when is not None and con.when <= as_of and any(vs.contains(s, k) for s, k in con.codes):
+                return DECIDED_TRUE
+        return DECIDED_UNKNOWN
 
     return run

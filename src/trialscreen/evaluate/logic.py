@@ -6,8 +6,16 @@ from datetime import date
 
 from trialscreen.criteria.nodes import AllOf, AnyOf, Not, Ref, Uncertain
 from trialscreen.evaluate.context import Context
-from trialscreen.evaluate.outcome import FALSE, TRUE, UNKNOWN, Outcome, flip
-from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.evaluate.outcome import (
+    DECIDED,
+    DECIDED_UNKNOWN,
+    FALSE,
+    TRUE,
+    UNKNOWN,
+    Outcome,
+    flip,
+)
+from trialscreen.evaluate.registry import Check, Compiler, Decide, Decision, compiles, decides
 
 
 def _join(outcomes: list[Outcome]) -> str:
@@ -109,3 +117,81 @@ def _ref(node: Ref, polarity: str, c: Compiler) -> Check:
             raise KeyError(f"criteria refer to an undefined definition {node.name!r}")
         c._refs[key] = c.compile(c.definitions[node.name], polarity)
     return c._refs[key]
+
+
+# Deciders: the same logic on (truth, changes_on) alone. A child that decides the whole for
+# good (true for `any`, false for `all`, with no day it changes) ends the evaluation early.
+
+
+def _combine(deciders: list[Decide], decisive: str) -> Decide:
+    """`any_of` (decisive true) or `all_of` (decisive false) on decisions."""
+    other = FALSE if decisive == TRUE else TRUE
+
+    def run(ctx: Context) -> Decision:
+        lapse_decisive: date | None = None
+        lapse_other: date | None = None
+        seen_decisive = unknown = False
+        for decide in deciders:
+            truth, when = decide(ctx)
+            if truth == decisive:
+                if when is None:
+                    return DECIDED[decisive]
+                seen_decisive = True
+                if lapse_decisive is None or when > lapse_decisive:
+                    lapse_decisive = when  # all must lapse: the latest
+            elif truth == UNKNOWN:
+                unknown = True
+            elif when is not None and (lapse_other is None or when < lapse_other):
+                lapse_other = when  # the first to lapse
+        if seen_decisive:
+            return decisive, lapse_decisive
+        if unknown:
+            return DECIDED_UNKNOWN
+        return DECIDED[other] if lapse_other is None else (other, lapse_other)
+
+    return run
+
+
+@decides("any")
+def _decide_any(node: AnyOf, polarity: str, c: Compiler) -> Decide:
+    return _combine([c.decide(item, polarity) for item in node.items], TRUE)
+
+
+@decides("all")
+def _decide_all(node: AllOf, polarity: str, c: Compiler) -> Decide:
+    return _combine([c.decide(item, polarity) for item in node.items], FALSE)
+
+
+@decides("not")
+def _decide_not(node: Not, polarity: str, c: Compiler) -> Decide:
+    decide = c.decide(node.item, flip(polarity))
+
+    def run(ctx: Context) -> Decision:
+        truth, when = decide(ctx)
+        if truth == UNKNOWN:
+            return DECIDED_UNKNOWN if when is None else (UNKNOWN, when)
+        flipped = FALSE if truth == TRUE else TRUE
+        return DECIDED[flipped] if when is None else (flipped, when)
+
+    return run
+
+
+@decides("uncertain")
+def _decide_uncertain(node: Uncertain, polarity: str, c: Compiler) -> Decide:
+    decide = c.decide(node.item, polarity)
+
+    def run(ctx: Context) -> Decision:
+        decided = decide(ctx)
+        return DECIDED_UNKNOWN if decided[0] == TRUE else decided
+
+    return run
+
+
+@decides("ref")
+def _decide_ref(node: Ref, polarity: str, c: Compiler) -> Decide:
+    key = (node.name, polarity)
+    if key not in c._decided_refs:
+        if node.name not in c.definitions:
+            raise KeyError(f"criteria refer to an undefined definition {node.name!r}")
+        c._decided_refs[key] = c.decide(c.definitions[node.name], polarity)
+    return c._decided_refs[key]

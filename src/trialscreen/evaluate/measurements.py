@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from trialscreen.criteria import duration
 from trialscreen.criteria.nodes import Measurement
 from trialscreen.evaluate.context import Context
 from trialscreen.evaluate.outcome import (
+    DECIDED,
     FALSE,
     OP_WORDS,
     TRUE,
@@ -24,7 +26,7 @@ from trialscreen.evaluate.outcome import (
     fmt,
     worst_first,
 )
-from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.evaluate.registry import Check, Compiler, Decide, Decision, compiles, decides
 from trialscreen.fhir.facts import ObservationFact
 from trialscreen.knowledge import Analyte, Knowledge
 from trialscreen.report.model import Evidence
@@ -47,6 +49,10 @@ class Reading:
     """Set when the value is only a bound ("<500"): `number` is the bound."""
 
 
+def _instant(obs: ObservationFact) -> datetime:
+    return obs.instant
+
+
 class AnalyteReader:
     """Reads results of one analyte: which observations, and what their values say."""
 
@@ -65,10 +71,48 @@ class AnalyteReader:
             (frozenset((uri, r.code) for uri in knowledge.uris(r.system)), r) for r in analyte.set_aside_when_component
         ]
         self.lookback = analyte.lookback
+        self.name = analyte.name
+        self._factors: dict[str | None, float | UnitError] = {}
+        """Factor from each unit met to the compared unit (or why there is none)."""
 
     def results(self, ctx: Context, lookback: str) -> list[ObservationFact]:
         """Results in the look-back window, newest first, with set-aside ones removed."""
         first_day = duration.subtract(ctx.as_of, lookback)
+        gathered = ctx.analyte_results(self.name, self._gather)
+        if gathered is None:
+            return self._select(ctx, first_day)
+        return [obs for obs in gathered if obs.when >= first_day]  # type: ignore[operator]
+
+    def _gather(self, ctx: Context) -> list[ObservationFact] | None:
+        """Every result up to the as-of date, newest first, shared by every look-back.
+
+        None when two different results share an id but not a date: which one counts then
+        depends on the window, and `_select` decides per window.
+        """
+        as_of = ctx.as_of
+        seen: dict[str, date] = {}
+        out: list[ObservationFact] = []
+        observations = ctx.facts.observations
+        for coding in self.codings:
+            for obs in observations.get(coding, ()):
+                when = obs.when
+                if when is None or when > as_of:
+                    continue
+                held = seen.get(obs.id)
+                if held is not None:
+                    if held != when:
+                        return None
+                    continue
+                seen[obs.id] = when
+                if self.set_aside and self._supplemental(obs):
+                    continue
+                out.append(obs)
+        if len(out) > 1:
+            out.sort(key=_instant, reverse=True)
+        return out
+
+    def _select(self, ctx: Context, first_day: date) -> list[ObservationFact]:
+        """Results from `first_day` to the as-of date, newest first, the first of an id counting."""
         seen: set[str] = set()
         out: list[ObservationFact] = []
         observations = ctx.facts.observations
@@ -80,7 +124,7 @@ class AnalyteReader:
                 if self.set_aside and self._supplemental(obs):
                     continue
                 out.append(obs)
-        out.sort(key=lambda o: o.instant, reverse=True)
+        out.sort(key=_instant, reverse=True)
         return out
 
     def _supplemental(self, obs: ObservationFact) -> bool:
@@ -100,7 +144,8 @@ class AnalyteReader:
                     return True
         return False
 
-    def read(self, obs: ObservationFact) -> Reading:
+    def read(self, obs: ObservationFact, words: bool = True) -> Reading:
+        """What the result says in the compared unit; `words=False` leaves `shown` empty (deciding only)."""
         if obs.problem:
             return Reading(problem=obs.problem)
         kind = self.analyte.value
@@ -113,11 +158,16 @@ class AnalyteReader:
             return self._ordinal(obs)
         if obs.quantity is not None:
             q = obs.quantity
-            try:
-                factor = factor_to(self.analyte, q.unit, self.unit)
-            except UnitError as exc:
-                return Reading(problem=str(exc))
-            shown = f"{q.comparator or ''}{fmt(q.value)} {q.unit or ''}".strip()
+            factor = self._factors.get(q.unit)
+            if factor is None:
+                try:
+                    factor = factor_to(self.analyte, q.unit, self.unit)
+                except UnitError as exc:
+                    factor = exc
+                self._factors[q.unit] = factor
+            if isinstance(factor, UnitError):
+                return Reading(problem=str(factor))
+            shown = f"{q.comparator or ''}{fmt(q.value)} {q.unit or ''}".strip() if words else ""
             return Reading(number=q.value * factor, shown=shown, unit=q.unit, comparator=q.comparator)
         if sign is not None:
             return Reading(sign=sign, shown=sign)
@@ -274,5 +324,79 @@ def _measurement(node: Measurement, polarity: str, c: Compiler) -> Check:
         worst = outcomes[0]
         worst.reason += f" (least favourable of {len(tied)} results at the same time)"
         return worst
+
+    return run
+
+
+@decides("measurement")
+def _decide_measurement(node: Measurement, polarity: str, c: Compiler) -> Decide:
+    """The check's decision, without its words (kept in step with `_measurement`)."""
+    analyte = c.knowledge.analyte(node.analyte)
+    reader = AnalyteReader(analyte, c.knowledge, node.unit)
+    lookback = node.lookback or analyte.lookback
+    rank = worst_first(polarity)
+    op, value, multiple, expect = node.op, node.value, node.uln_multiple, node.expect
+    if_missing = DECIDED[node.if_missing]
+    if_neg, if_pos = node.if_negative, node.if_positive
+    fixed_limit = float(value or 0.0)
+
+    def truth(ctx: Context, obs: ObservationFact) -> str:
+        reading = reader.read(obs, words=False)
+        if reading.problem:
+            return UNKNOWN
+        sign = reading.sign
+        if expect is not None:
+            if sign is None:
+                return UNKNOWN
+            return TRUE if sign == expect else FALSE
+        if sign is not None:
+            said = if_neg if sign == "negative" else if_pos
+            return UNKNOWN if said is None else said
+        assert reading.number is not None and op is not None
+        if multiple is not None:
+            uln = uln_of(reader, obs, ctx.facts.gender)
+            if uln is None:
+                return UNKNOWN
+            limit = multiple * uln[0]
+        else:
+            limit = fixed_limit
+        decided = bounded_comparison(reading.number, reading.comparator, op, limit)
+        if decided is None:
+            return UNKNOWN
+        return TRUE if decided else FALSE
+
+    codings = reader.codings
+    set_aside = bool(reader.set_aside)
+    window_start: list[date] = []  # [as_of, first day] of the last as-of date seen
+
+    def run(ctx: Context) -> Decision:
+        # The newest results in the look-back window (several on a tie), without sorting history.
+        as_of = ctx.as_of
+        if not window_start or window_start[0] != as_of:
+            window_start[:] = [as_of, duration.subtract(as_of, lookback)]
+        first_day = window_start[1]
+        observations = ctx.facts.observations
+        inside: list[ObservationFact] = []
+        for coding in codings:
+            held = observations.get(coding)
+            if held:
+                for o in held:
+                    when = o.when
+                    if when is not None and first_day <= when <= as_of:
+                        inside.append(o)
+        if not inside:
+            return if_missing
+        if len(inside) > 1 and len({o.id for o in inside}) < len(inside):
+            # Results share an id: `reader.results` settles which one counts.
+            results = reader.results(ctx, lookback)
+            inside = [o for o in results if o.instant == results[0].instant]
+        elif set_aside:
+            inside = [o for o in inside if not reader._supplemental(o)]
+        if len(inside) == 1:
+            return DECIDED[truth(ctx, inside[0])]
+        if not inside:
+            return if_missing
+        newest = max(o.instant for o in inside)
+        return DECIDED[min((truth(ctx, o) for o in inside if o.instant == newest), key=rank.__getitem__)]
 
     return run

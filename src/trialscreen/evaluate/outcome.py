@@ -27,6 +27,13 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
+DECIDED_TRUE: tuple[str, date | None] = (TRUE, None)
+DECIDED_FALSE: tuple[str, date | None] = (FALSE, None)
+DECIDED_UNKNOWN: tuple[str, date | None] = (UNKNOWN, None)
+"""Decisions that time does not change, shared rather than built per node."""
+DECIDED = {TRUE: DECIDED_TRUE, FALSE: DECIDED_FALSE, UNKNOWN: DECIDED_UNKNOWN}
+
+
 def worst_first(polarity: str) -> dict[str, int]:
     """Rank of truths from least to most favourable for a criterion of this polarity.
 
@@ -43,7 +50,11 @@ def flip(polarity: str) -> str:
 
 def comparison(value: float, op: str, threshold: float) -> bool:
     """Compare after rounding both sides, so a value converted between units never flips."""
-    a, b = float(f"{value:.9g}"), float(f"{threshold:.9g}")
+    if abs(value - threshold) > 1e-6 * (abs(value) + abs(threshold)):
+        # Far apart: rounding to 9 significant digits cannot change the order (the fast way).
+        a, b = value, threshold
+    else:
+        a, b = float(f"{value:.9g}"), float(f"{threshold:.9g}")
     if op == "<=":
         return a <= b
     if op == "<":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from trialscreen.criteria.nodes import Age, Attestation, Gender, ManualReview
 from trialscreen.evaluate.context import Context
-from trialscreen.evaluate.outcome import FALSE, TRUE, UNKNOWN, Outcome
-from trialscreen.evaluate.registry import Check, Compiler, compiles
+from trialscreen.evaluate.outcome import DECIDED_FALSE, DECIDED_TRUE, DECIDED_UNKNOWN, FALSE, TRUE, UNKNOWN, Outcome
+from trialscreen.evaluate.registry import Check, Compiler, Decide, Decision, compiles, decides
 from trialscreen.report.model import Evidence
 
 WHO = {"investigator": "the investigator's", "patient": "the patient's", "either": "an"}
@@ -91,5 +91,63 @@ def _manual(node: ManualReview, polarity: str, c: Compiler) -> Check:
 
     def run(ctx: Context) -> Outcome:
         return Outcome(UNKNOWN, f"needs a person to review: {text}", missing=[f"review or attestation ({link})"])
+
+    return run
+
+
+# Deciders: each check's decision without its words, kept in step with the check above it.
+
+
+@decides("age")
+def _decide_age(node: Age, polarity: str, c: Compiler) -> Decide:
+    low, high = node.min, node.max
+
+    def within(age: int) -> bool:
+        return (low is None or age >= low) and (high is None or age <= high)
+
+    def run(ctx: Context) -> Decision:
+        bounds = ctx.age_bounds
+        if bounds is None:
+            return DECIDED_UNKNOWN
+        ok = within(bounds[0])
+        if within(bounds[1]) != ok:
+            return DECIDED_UNKNOWN
+        return DECIDED_TRUE if ok else DECIDED_FALSE
+
+    return run
+
+
+@decides("gender")
+def _decide_gender(node: Gender, polarity: str, c: Compiler) -> Decide:
+    wanted = set(node.values)
+
+    def run(ctx: Context) -> Decision:
+        gender = ctx.facts.gender
+        if gender is None:
+            return DECIDED_UNKNOWN
+        return DECIDED_TRUE if gender in wanted else DECIDED_FALSE
+
+    return run
+
+
+@decides("attestation")
+def _decide_attestation(node: Attestation, polarity: str, c: Compiler) -> Decide:
+    link = node.link_id or c.criterion_id
+
+    def run(ctx: Context) -> Decision:
+        if not ctx.facts.answers:
+            return DECIDED_UNKNOWN
+        answer = ctx.answer(link, polarity)
+        if answer is None:
+            return DECIDED_UNKNOWN
+        return DECIDED_TRUE if answer.value else DECIDED_FALSE
+
+    return run
+
+
+@decides("manual_review")
+def _decide_manual(node: ManualReview, polarity: str, c: Compiler) -> Decide:
+    def run(ctx: Context) -> Decision:
+        return DECIDED_UNKNOWN
 
     return run

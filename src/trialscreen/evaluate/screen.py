@@ -8,6 +8,7 @@ from their parts, and the day a time-limited exclusion lapses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,6 +30,18 @@ from trialscreen.report.model import (
 )
 
 
+def _eligible_from(decided: list[tuple[Status, date | None]]) -> date | None:
+    """`patient_eligible_from` on decisions: the latest, only when every failed criterion has one."""
+    latest: date | None = None
+    for status, day in decided:
+        if status == "fail":
+            if day is None:
+                return None
+            if latest is None or day > latest:
+                latest = day
+    return latest
+
+
 def status_of(truth: str, kind: str) -> Status:
     if truth == UNKNOWN:
         return "unknown"
@@ -38,6 +51,13 @@ def status_of(truth: str, kind: str) -> Status:
     return "fail" if holds else "pass"
 
 
+Decided = tuple[Status, date | None]
+"""(status, eligible_from) of a criterion."""
+_PASS: Decided = ("pass", None)
+_UNKNOWN: Decided = ("unknown", None)
+_FAIL: Decided = ("fail", None)
+
+
 @dataclass
 class _Compiled:
     criterion: Criterion
@@ -45,10 +65,17 @@ class _Compiled:
     applies: Check | None
     parts: list[_Compiled]
     attested_rule: bool
+    decide: Callable[[Context], Decided]
 
 
 class Screener:
-    """The criteria of one trial, compiled for screening many patients."""
+    """The criteria of one trial, compiled for screening many patients.
+
+    Each criterion is compiled twice: into deciders, which `screen` runs for the verdict and
+    the days things change, and into checks, which explain (reasons, evidence, what is
+    missing) when a report's explanations are first read. Both read the same per-patient
+    indexes of the `Context`; tests hold the two to the same statuses on every case.
+    """
 
     def __init__(self, criteria: CriteriaSet, knowledge_: Knowledge | None = None) -> None:
         self.criteria = criteria
@@ -61,23 +88,100 @@ class Screener:
         rule = self.compiler.compile(criterion.rule, criterion.kind) if criterion.rule is not None else None
         applies = self.compiler.compile(criterion.applies_when, "inclusion") if criterion.applies_when is not None else None
         parts = [self._compile(p) for p in criterion.parts]
+        self.compiler.criterion_id = criterion.id
         attested = isinstance(criterion.rule, Attestation)
-        return _Compiled(criterion, rule, applies, parts, attested)
+        return _Compiled(criterion, rule, applies, parts, attested, self._decider(criterion, parts, attested))
 
-    def screen(self, record: PatientRecord, as_of: date) -> PatientReport:
+    def _decider(self, criterion: Criterion, parts: list[_Compiled], attested: bool) -> Callable[[Context], Decided]:
+        """The criterion's status and eligible_from, by the rules of `_run` without its words."""
+        if parts:
+            deciders = [p.decide for p in parts]
+
+            def compound(ctx: Context) -> Decided:
+                unknown = False
+                failed = False
+                for decide in deciders:
+                    status = decide(ctx)[0]
+                    if status == "fail":
+                        failed = True  # every part still runs: none is skipped in the report
+                    elif status == "unknown":
+                        unknown = True
+                if failed:
+                    return _FAIL
+                return _UNKNOWN if unknown else _PASS
+
+            return compound
+        kind = criterion.kind
+        cid = criterion.id
+        by_truth = {truth: {"pass": _PASS, "fail": _FAIL, "unknown": _UNKNOWN}[status_of(truth, kind)] for truth in (TRUE, FALSE, UNKNOWN)}
+        assert criterion.rule is not None
+        rule = self.compiler.decide(criterion.rule, kind)
+        applies = self.compiler.decide(criterion.applies_when, "inclusion") if criterion.applies_when is not None else None
+
+        def leaf(ctx: Context) -> Decided:
+            if applies is not None and applies(ctx)[0] == FALSE:
+                return _PASS
+            truth, changes_on = rule(ctx)
+            decided = by_truth[truth]
+            if decided is _UNKNOWN:
+                if not attested and ctx.facts.answers:
+                    answer = ctx.answer(cid, kind)
+                    if answer is not None:
+                        decided = by_truth[TRUE if answer.value else FALSE]
+                        return ("fail", changes_on) if decided is _FAIL and changes_on is not None else decided
+                return _UNKNOWN
+            if decided is _FAIL and changes_on is not None:
+                return "fail", changes_on
+            return decided
+
+        return leaf
+
+    def screen(self, record: PatientRecord, as_of: date, *, explain: bool = False) -> PatientReport:
+        """Decide the patient's verdict; the explanations are built when first read (or now, with `explain`)."""
         ctx = Context(record.facts, as_of)
+        decided = [c.decide(ctx) for c in self.compiled]
+        statuses = [d[0] for d in decided]
+        if explain:
+            results, warnings = self._explain(ctx, record, decided)
+            return PatientReport(record.patient_id, self.criteria.trial, as_of, verdict_of(statuses), patient_eligible_from(results), results, warnings)
+        return PatientReport(
+            record.patient_id,
+            self.criteria.trial,
+            as_of,
+            verdict_of(statuses),
+            _eligible_from(decided),
+            explain=lambda: self._explain(ctx, record, decided),
+        )
+
+    def decisions(self, record: PatientRecord, as_of: date) -> dict[str, Decided]:
+        """(status, eligible_from) of every criterion and part, by the deciders alone.
+
+        What the explaining path must agree with (the tests hold them to it); also a cheap
+        way to compare statuses with another engine.
+        """
+        ctx = Context(record.facts, as_of)
+        out: dict[str, Decided] = {}
+
+        def walk(comp: _Compiled) -> None:
+            out[comp.criterion.id] = comp.decide(ctx)
+            for part in comp.parts:
+                walk(part)
+
+        for comp in self.compiled:
+            walk(comp)
+        return out
+
+    def _explain(self, ctx: Context, record: PatientRecord, decided: list[Decided]) -> tuple[list[CriterionResult], list[str]]:
+        """Every criterion with its reason, evidence and what is missing; the record's warnings."""
         warnings = list(record.facts.notes)
         results = [self._run(c, ctx, warnings) for c in self.compiled]
-        statuses = [r.status for r in results]
-        return PatientReport(
-            patient=record.patient_id,
-            trial=self.criteria.trial,
-            as_of=as_of,
-            verdict=verdict_of(statuses),
-            eligible_from=patient_eligible_from(results),
-            criteria=results,
-            warnings=warnings,
-        )
+        for result, (status, eligible_from) in zip(results, decided, strict=True):
+            if (result.status, result.eligible_from) != (status, eligible_from):
+                raise RuntimeError(
+                    f"the evaluator's deciding and explaining paths disagree on {result.id} for patient "
+                    f"{record.patient_id}: {status} / {eligible_from} vs {result.status} / {result.eligible_from}"
+                )
+        return results, warnings
 
     def _run(self, comp: _Compiled, ctx: Context, warnings: list[str]) -> CriterionResult:
         c = comp.criterion

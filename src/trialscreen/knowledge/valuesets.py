@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 from trialscreen.knowledge.systems import CodeSystem
 
+TEXT_MEMO_SIZE = 100_000
+"""Free texts remembered per set: drug and diagnosis names repeat, but free text need not."""
+
 
 @dataclass(frozen=True, slots=True)
 class Include:
@@ -31,6 +34,7 @@ class ValueSet:
     phase_digit: dict[str, object] | None = None
     systems: dict[str, CodeSystem] = field(default_factory=dict, repr=False)
     _memo: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
+    _text_memo: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def contains(self, system_uri: str | None, code: str | None) -> bool:
         """Is the coding (system URI, code) in the set?"""
@@ -48,8 +52,13 @@ class ValueSet:
     def matches_text(self, text: str | None) -> bool:
         if not text or not self.text:
             return False
-        lowered = text.lower()
-        return any(term in lowered for term in self.text)
+        hit = self._text_memo.get(text)
+        if hit is None:
+            lowered = text.lower()
+            hit = any(term in lowered for term in self.text)
+            if len(self._text_memo) < TEXT_MEMO_SIZE:
+                self._text_memo[text] = hit
+        return hit
 
     def _in(self, includes: tuple[Include, ...], system_uri: str, code: str) -> bool:
         for inc in includes:

@@ -6,9 +6,12 @@ the same everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
+
+import orjson
 
 Status = Literal["pass", "fail", "unknown"]
 Verdict = Literal["eligible", "ineligible", "needs_review"]
@@ -67,16 +70,64 @@ class CriterionResult:
         return out
 
 
-@dataclass(slots=True)
 class PatientReport:
-    patient: str
-    trial: str
-    as_of: date
-    verdict: Verdict
-    eligible_from: date | None
-    criteria: list[CriterionResult]
-    warnings: list[str] = field(default_factory=list)
-    """Things noticed in the record (unreadable results, contradicting attestations)."""
+    """The verdict on one patient, and every criterion with its explanation.
+
+    A screen decides first (`verdict`, `eligible_from`) and may leave `explain` to build the
+    criteria's reasons, evidence and what is missing, with the record's `warnings`, on first
+    read: a batch that only counts verdicts never formats a word, and every reader of the
+    explanations sees the same values as if they had been built at once.
+    """
+
+    __slots__ = ("patient", "trial", "as_of", "verdict", "eligible_from", "_criteria", "_warnings", "_explain")
+
+    def __init__(
+        self,
+        patient: str,
+        trial: str,
+        as_of: date,
+        verdict: Verdict,
+        eligible_from: date | None,
+        criteria: list[CriterionResult] | None = None,
+        warnings: list[str] | None = None,
+        *,
+        explain: Callable[[], tuple[list[CriterionResult], list[str]]] | None = None,
+    ) -> None:
+        if criteria is None and explain is None:
+            raise ValueError("a report needs its criteria, or a way to explain them")
+        self.patient = patient
+        self.trial = trial
+        self.as_of = as_of
+        self.verdict: Verdict = verdict
+        self.eligible_from = eligible_from
+        self._criteria = criteria
+        self._warnings = warnings if warnings is not None else ([] if criteria is not None else None)
+        self._explain = explain
+
+    @property
+    def criteria(self) -> list[CriterionResult]:
+        if self._criteria is None:
+            self._explained()
+        assert self._criteria is not None
+        return self._criteria
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things noticed in the record (unreadable results, contradicting attestations)."""
+        if self._warnings is None:
+            self._explained()
+        assert self._warnings is not None
+        return self._warnings
+
+    @property
+    def explained(self) -> bool:
+        """Whether the explanations have been built (reading them builds them)."""
+        return self._criteria is not None and self._warnings is not None
+
+    def _explained(self) -> None:
+        assert self._explain is not None
+        criteria, warnings = self._explain()
+        self._criteria, self._warnings, self._explain = criteria, warnings, None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,9 +140,23 @@ class PatientReport:
             "warnings": list(self.warnings),
         }
 
+    def to_json_line(self) -> bytes:
+        """The report as one JSON line (with its newline), as `trialscreen screen --format json` writes it."""
+        return orjson.dumps(self.to_json(), option=orjson.OPT_APPEND_NEWLINE)
+
     def statuses(self) -> dict[str, Status]:
         """Status by criterion and part id (what the population engine compares)."""
         return {r.id: r.status for c in self.criteria for r in c.walk()}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PatientReport):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"PatientReport(patient={self.patient!r}, trial={self.trial!r}, as_of={self.as_of!r}, verdict={self.verdict!r}, eligible_from={self.eligible_from!r})"
 
 
 def verdict_of(statuses: list[Status]) -> Verdict:
