@@ -84,11 +84,16 @@ _JUDGEMENT = re.compile(
     r"(?:unwilling|unable)\s+(?:or|and|/)\s+(?:unwilling|unable)|(?:willing|able)\s+(?:and|to)\s+(?:able\s+to\s+)?comply|"
     r"compl(?:y|iance)\s+with\s+(?:the\s+)?(?:study|protocol|scheduled|visit|treatment)|"
     r"interfere\s+with|compromise\s+(?:the\s+)?(?:patient|subject|participant|safety|study)|"
-    r"would\s+(?:make|put|place)|jeopardi[sz]e|not\s+(?:be\s+)?(?:an?\s+)?(?:appropriate|good)\s+candidate|"
+    r"would\s+(?:make|put|place)|jeopardi[sz]e|not\s+(?:be\s+)?(?:an?\s+)?(?:appropriate|good)\s+candidate)",
+    re.I,
+)
+# Further judgement wordings, searched only when one of their key words occurs (speed).
+_JUDGEMENT_KEYS = ("investigator", "physician", "doctor", "clinician", "contra", "consent", "complian", "particip", "protocol")
+_JUDGEMENT_MORE = re.compile(
     r"(?:determined|assessed|judged|deemed|considered|evaluated)\s+(?:\w+\s+){0,3}by\s+(?:the\s+)?(?:treating\s+|study\s+|principal\s+)?(?:investigators?|physicians?|doctors?|clinicians?|pi)\b|"
     r"(?:investigators?|physicians?)\s+(?:deems?|judges?|considers?|believes?|feels?)\b|"
     r"(?:preclude|impair|prevent|invalidate|limit|hinder|compromise)\w*\s+(?:\w+\s+){0,6}(?:consent|compliance|participation|protocol)|"
-    r"\bcontra-?indicat\w*)",
+    r"\bcontra-?indicat\w*",
     re.I,
 )
 _RECOVERED = re.compile(
@@ -282,7 +287,9 @@ class ClauseParser:
 
     def _judgement(self, text: str, kind: Kind) -> Parsed | None:
         if not _JUDGEMENT.search(text):
-            return None
+            lowered = text.lower()
+            if not any(k in lowered for k in _JUDGEMENT_KEYS) or not _JUDGEMENT_MORE.search(text):
+                return None
         question = text.strip().rstrip(";.").strip()
         return Parsed(Attestation(question=question[:1].upper() + question[1:] + ".", source=(0, len(text))))
 

@@ -54,8 +54,21 @@ def stem(token: str) -> str:
     return token
 
 
+_FOLDED: dict[str, str] = {}
+
+
+def folded(token: str) -> str:
+    """stem(norm_token(token)), remembered: criteria reuse a small vocabulary of words."""
+    out = _FOLDED.get(token)
+    if out is None:
+        out = stem(norm_token(token))
+        if len(_FOLDED) < 200_000:
+            _FOLDED[token] = out
+    return out
+
+
 def tokens(text: str) -> list[tuple[str, int, int]]:
-    return [(stem(norm_token(m.group())), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    return [(folded(m.group()), m.start(), m.end()) for m in TOKEN.finditer(text)]
 
 
 def key_of(term: str) -> tuple[str, ...]:
@@ -109,6 +122,7 @@ class Lexicon:
         self._first: dict[str, int] | None = None
         self._first_icd: dict[str, int] | None = None
         self._first_drug: dict[str, int] | None = None
+        self._prefixes: frozenset[tuple[str, ...]] | None = None
 
     def _add(self, entry: Entry, terms: list[str]) -> None:
         self.entries[(entry.category, entry.name)] = entry
@@ -120,20 +134,25 @@ class Lexicon:
                     bucket.append(entry)
 
     def scan(self, text: str, *, icd: bool = True) -> list[Hit]:
-        """Non-overlapping term hits, longest first, left to right."""
+        """Non-overlapping term hits, longest first, left to right.
+
+        From each token, n-grams grow while they are the prefix of some term (so the work per
+        token is the length of what is there, not of the longest term in the vocabulary).
+        """
         toks = tokens(text)
         hits: list[Hit] = []
         index = self.index
         icd_index = icd_terms() if icd else {}
         drugs = drug_terms()
-        first = self.first_icd if icd else self.first_drug
+        prefixes = self.prefixes
         words = [t for t, _, _ in toks]
+        count = len(words)
         i = 0
-        while i < len(toks):
-            longest = first.get(words[i], 0)
+        while i < count:
             found = None
-            for n in range(min(longest, len(toks) - i), 0, -1):
-                key = tuple(words[i : i + n])
+            n = 1
+            key: tuple[str, ...] = (words[i],)
+            while key in prefixes:
                 entries = index.get(key)
                 if not entries and icd:
                     code = icd_index.get(key)
@@ -144,18 +163,33 @@ class Lexicon:
                     if drug:
                         entries = [drug]
                 if entries:
-                    start, end = toks[i][1], toks[i + n - 1][2]
-                    letters = sum(len(t) for t in words[i : i + n])
-                    found = (n, entries, start, end, letters <= 3)
+                    found = (n, entries)
+                if i + n >= count:
                     break
+                key = (*key, words[i + n])
+                n += 1
             if found:
-                n, entries, start, end, short = found
+                n, entries = found
+                start, end = toks[i][1], toks[i + n - 1][2]
+                short = sum(len(t) for t in words[i : i + n]) <= 3
                 for entry in entries:
                     hits.append(Hit(entry, start, end, text[start:end], short))
                 i += n
             else:
                 i += 1
         return hits
+
+    @property
+    def prefixes(self) -> frozenset[tuple[str, ...]]:
+        """Every leading part of every term (curated, ICD-10-CM and drug names)."""
+        if self._prefixes is None:
+            out: set[tuple[str, ...]] = set()
+            for keys in (self.index, icd_terms(), drug_terms()):
+                for key in keys:
+                    for n in range(1, len(key) + 1):
+                        out.add(key[:n])
+            self._prefixes = frozenset(out)
+        return self._prefixes
 
     @property
     def first(self) -> dict[str, int]:
