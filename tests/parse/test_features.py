@@ -251,3 +251,17 @@ def test_age_as_trials_write_it(text: str, low: int | None, high: int | None) ->
 
 def test_age_with_unread_words_is_refused() -> None:
     assert isinstance(parse("Age: 60-85 years, right-handed;").rule, ManualReview)
+
+
+def test_a_range_is_both_ends_and_a_unitless_range_is_refused() -> None:
+    rule = parse("HbA1c between 7.1% and 11.0%, inclusive.").rule
+    assert isinstance(rule, AllOf)
+    ends = {(m.op, m.value, m.unit) for m in rule.items if isinstance(m, Measurement)}
+    assert ends == {(">=", 7.1, "%"), ("<=", 11.0, "%")}
+    assert isinstance(parse("Platelets 100-400").rule, ManualReview)
+
+
+def test_analytes_written_in_one_unit_read_a_bare_number_in_it() -> None:
+    bmi = parse("BMI < 20", "exclusion").rule
+    assert isinstance(bmi, Measurement) and (bmi.analyte, bmi.value, bmi.unit) == ("bmi", 20.0, "kg/m2")
+    assert isinstance(parse("Platelets > 100", "inclusion").rule, ManualReview)

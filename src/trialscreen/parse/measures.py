@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from trialscreen.criteria.nodes import AnyOf, Comparator, Derived, Measurement, Node
+from trialscreen.criteria.nodes import AllOf, AnyOf, Comparator, Derived, Measurement, Node
 from trialscreen.parse.lexicon import Hit, lexicon
 from trialscreen.parse.quantities import _NUM, COMPARATOR, comparator_of, to_number
 
@@ -61,6 +61,12 @@ _SCALE = re.compile(
     re.IGNORECASE,
 )
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+RANGE = re.compile(
+    _CONNECT
+    + rf"(?:between\s+|from\s+)?(?P<lo>{_NUM})\s*(?P<u1>{_UNIT})?(?![a-z])\s*(?:-|–|to|and)\s*(?P<hi>{_NUM})\s*(?P<u2>{_UNIT})?(?![a-z])"
+    r"(?:\s*,?\s*\(?inclusive(?:ly)?\)?)?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +122,7 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
         return Found(node, (hit.start, hit.end + normal.end()))
     m = THRESHOLD.match(rest)
     if not m or not (m.group("cmp") or m.group("post")) or (m.group("cmp") and m.group("post")):
-        return None
+        return _range_at(text, hit)
     value = to_number(m.group("num"))
     if value is None:
         return None
@@ -135,6 +141,8 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
         unit = _UNITS.get(re.sub(r"\s*/\s*", "/", m.group("unit").lower()))
     count = re.match(_COUNT_UNIT, m.group("count"), re.IGNORECASE) if m.group("count") else None
     value, unit = _convert(name, value, unit, count)
+    if unit is None and not m.group("uln") and not count:
+        unit = row.get("unit_if_missing")  # a unit the analyte is only ever written in (BMI in kg/m2)
     if row.get("derived"):
         if unit not in ("mL/min", "mL/min/{1.73_m2}"):
             return None
@@ -147,6 +155,38 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
         node = Measurement(analyte=name, op=op, value=value, unit=unit, if_negative="false", if_positive="unknown", source=span)
         return Found(node, span)
     return Found(Measurement(analyte=name, op=op, value=value, unit=unit, source=span), span)
+
+
+def _unit_of(text: str | None) -> str | None:
+    if not text:
+        return None
+    return _UNITS.get(re.sub(r"\s+", "", text.lower())) or _UNITS.get(re.sub(r"\s*/\s*", "/", text.lower()))
+
+
+def _range_at(text: str, hit: Hit) -> Found | None:
+    """'HbA1c between 7.1% and 11.0%', 'BMI 25-35 kg/m2': at least the low end and at most the high end."""
+    row = hit.entry.data
+    name = hit.entry.name
+    if row.get("derived") or row.get("scale"):
+        return None
+    m = RANGE.match(text[hit.end :])
+    if not m:
+        return None
+    lo, hi = to_number(m.group("lo")), to_number(m.group("hi"))
+    u1, u2 = _unit_of(m.group("u1")), _unit_of(m.group("u2"))
+    if lo is None or hi is None or lo >= hi or (u1 and u2 and u1 != u2):
+        return None
+    unit = u2 or u1 or row.get("unit_if_missing")
+    if unit is None:
+        return None  # a quantity without its unit is not guessed
+    lo, unit_lo = _convert(name, lo, unit, None)
+    hi, unit_hi = _convert(name, hi, unit, None)
+    span = (hit.start, hit.end + m.end())
+    items = (
+        Measurement(analyte=name, op=">=", value=lo, unit=unit_lo, source=span),
+        Measurement(analyte=name, op="<=", value=hi, unit=unit_hi, source=span),
+    )
+    return Found(AllOf(items=items, source=span), span)
 
 
 def comparator_of_text(text: str) -> Comparator:
