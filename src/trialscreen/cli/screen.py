@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +38,10 @@ def screen_command(
         screener = Screener(chosen, knowledge_for(criteria))
     except (KnowledgeError, KeyError) as exc:
         raise typer.BadParameter(f"{criteria or trial}: {exc}", param_hint="--criteria") from None
+    # What is built so far (criteria, knowledge, unit tables) lives until the end: keep it out
+    # of the cyclic collector's full passes, which otherwise walk it again every few patients.
+    gc.collect()
+    gc.freeze()
     problems = 0
     patients = 0
     out = Console(soft_wrap=False, highlight=False) if fmt is Format.text else None

@@ -22,20 +22,42 @@ class FieldError(ValueError):
     """A field the criteria read has the wrong shape."""
 
 
+_CACHE_LIMIT = 1 << 16
+_DATES: dict[str, date] = {}
+_INSTANTS: dict[str, datetime] = {}
+_STAMPS: dict[str, tuple[datetime, date]] = {}
+"""Parsed date strings. A bulk file repeats them (a panel shares its time), and date objects
+are immutable; each cache is emptied when full, so memory stays flat."""
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
 def parse_date(value: Any, what: str) -> date | None:
     """The calendar date of a FHIR date or dateTime as written (partial dates: first day)."""
     if value is None:
         return None
+    if type(value) is str:
+        hit = _DATES.get(value)
+        if hit is not None:
+            return hit
     if not isinstance(value, str) or len(value) < 4:
         raise FieldError(f"{what} is not a date: {value!r}")
     try:
         if len(value) >= 10:
-            return date.fromisoformat(value[:10])
-        if len(value) == 7:
-            return date(int(value[:4]), int(value[5:7]), 1)
-        return date(int(value[:4]), 1, 1)
+            day = date.fromisoformat(value[:10])
+        elif len(value) == 7:
+            day = date(int(value[:4]), int(value[5:7]), 1)
+        else:
+            day = date(int(value[:4]), 1, 1)
     except ValueError:
         raise FieldError(f"{what} is not a date: {value!r}") from None
+    if type(value) is str:
+        _remember(_DATES, value, day)
+    return day
 
 
 def last_day(value: str) -> date | None:
@@ -53,17 +75,42 @@ def parse_instant(value: Any, what: str) -> datetime | None:
     """A full timestamp for ordering results (date-only values: midnight UTC)."""
     if value is None:
         return None
+    if type(value) is str:
+        hit = _INSTANTS.get(value)
+        if hit is not None:
+            return hit
     if not isinstance(value, str):
         raise FieldError(f"{what} is not a dateTime: {value!r}")
     try:
         if len(value) <= 10:
             day = parse_date(value, what)
             assert day is not None
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            stamp = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise FieldError(f"{what} is not a dateTime: {value!r}") from None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    if type(value) is str:
+        _remember(_INSTANTS, value, stamp)
+    return stamp
+
+
+def parse_instant_and_date(value: Any, what: str) -> tuple[datetime, date] | None:
+    """`parse_instant` then `parse_date` of one value (errors as theirs, in that order)."""
+    if value is None:
+        return None
+    if type(value) is str:
+        hit = _STAMPS.get(value)
+        if hit is not None:
+            return hit
+    instant = parse_instant(value, what)
+    day = parse_date(value, what)
+    assert instant is not None and day is not None
+    if type(value) is str:
+        _remember(_STAMPS, value, (instant, day))
+    return instant, day
 
 
 def codings(concept: Any) -> tuple[tuple[Coding, ...], str]:

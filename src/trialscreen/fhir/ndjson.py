@@ -1,0 +1,422 @@
+"""Bulk-data NDJSON: resources of many patients in files by type, streamed patient by patient.
+
+The Patient file(s) fix the order of patients. A file that lists patients in that order (as
+bulk exports and `trialscreen.synth` write them) is merged as it streams, so memory stays flat
+in the number of patients; any other file is grouped in memory first, so no resource is ever
+missed. Which case holds is decided before the first patient is handed out, by a pass that
+decodes only the fields naming each line's patient (`typed.Subjects`).
+
+Files are read in blocks of lines. Observation lines go through the typed path (`typed`), every
+other line through orjson and `normalise`; a line the typed path rejects goes through the
+general one, so both read a line the same way. A line that cannot be read stops its file: the
+problem names the file and the line, the records it would have completed carry a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, cast
+
+import msgspec
+import orjson
+
+from trialscreen.fhir.facts import Coding, Facts
+from trialscreen.fhir.normalise import add
+from trialscreen.fhir.record import PatientRecord, RecordError, RecordProblem
+from trialscreen.fhir.typed import (
+    OBSERVATION_PREFIX,
+    SUBJECTS,
+    Subjects,
+    TypedObservation,
+    _Reference,
+    add_observation,
+    decode_observation,
+    patient_reference,
+    subjects_of_line,
+)
+
+Resource = dict[str, Any]
+Wanted = Callable[[Coding], bool] | None
+Item = TypedObservation | Resource
+"""One resource read from a line: a typed Observation or, for everything else, a dict."""
+
+_BLOCK = 1 << 16
+"""Bytes read at a time: small enough that a block's resources are still in the CPU cache when used."""
+_OBSERVATIONS = msgspec.json.Decoder(TypedObservation)
+_LINE_OBSERVATION = b"\n" + OBSERVATION_PREFIX
+_SUBJECT = attrgetter("subject")
+_REFERENCE = attrgetter("reference")
+_SUBJECT_FIELDS = ("subject", "patient", "beneficiary", "source")
+INCOMPLETE = "some NDJSON files could not be read; this record may be incomplete"
+
+
+def _ref_id(reference: Any) -> str | None:
+    if isinstance(reference, dict):
+        reference = reference.get("reference")
+    if not isinstance(reference, str):
+        return None
+    return reference
+
+
+def patient_of(res: Resource) -> str | None:
+    """The reference to the resource's patient (the first of subject, patient, beneficiary, source)."""
+    for name in _SUBJECT_FIELDS:
+        ref = _ref_id(res.get(name))
+        if ref:
+            return ref
+    return None
+
+
+def key_of(reference: str | None) -> str | None:
+    """The patient id a reference names: "Patient/1", "urn:uuid:1" and "1" all name "1"."""
+    if reference is None:
+        return None
+    return reference.rsplit("/", 1)[-1].removeprefix("urn:uuid:")
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file in blocks of whole lines (each ends with a newline but perhaps the file's last)."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        rest = b""
+        while True:
+            try:
+                block = handle.read(_BLOCK)
+            except OSError as exc:
+                raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
+            if not block:
+                break
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                rest += block
+                continue
+            yield rest + block[:cut] if rest else block[:cut]
+            rest = block[cut:]
+        if rest:
+            yield rest
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of every line that is not blank."""
+    number = 0
+    for block in _blocks(path):
+        lines = block.split(b"\n")
+        if not lines[-1]:
+            lines.pop()
+        for line in lines:
+            number += 1
+            if line.strip():
+                yield number, line
+
+
+def load_line(line: bytes, path: Path, number: int) -> Resource:
+    """One line as a resource dict; RecordError naming the file and line otherwise."""
+    try:
+        res = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise RecordError(f"{path}: line {number} is not valid JSON") from None
+    if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+        raise RecordError(f"{path}: line {number} is not a FHIR resource")
+    return res
+
+
+def lines(path: Path) -> Iterator[tuple[int, Resource]]:
+    """Every resource of the file as a dict, with its line number."""
+    for number, line in numbered_lines(path):
+        yield number, load_line(line, path, number)
+
+
+def read_line(line: bytes, path: Path, number: int, typed: bool = True) -> tuple[str | None, Item]:
+    """(patient reference, resource) of one line: typed when it can be, a dict otherwise."""
+    found = decode_observation(line) if typed else None
+    if found is not None:
+        return patient_reference(found), found
+    res = load_line(line, path, number)
+    return patient_of(res), res
+
+
+def _references(found: list[TypedObservation] | list[Subjects]) -> list[str | None]:
+    """The patient reference of each decoded line (in C when every line has a plain subject)."""
+    subjects = list(map(_SUBJECT, found))
+    if set(map(type, subjects)) == {_Reference}:
+        refs: list[str | None] = list(map(_REFERENCE, subjects))
+        if None not in refs and "" not in refs:
+            return refs
+    return [patient_reference(s) for s in found]
+
+
+def _block_references(block: bytes) -> list[str | None] | None:
+    """The patient reference of every line of a block, decoded in one call; None if it cannot be."""
+    if not block.isascii():
+        return None  # msgspec skips bytes unchecked; such lines are read one by one
+    try:
+        found: list[Subjects] = SUBJECTS.decode_lines(block)
+    except msgspec.MsgspecError:
+        return None
+    return _references(found)
+
+
+def _line_reference(line: bytes) -> str | None:
+    subjects = subjects_of_line(line)
+    if subjects is not None:
+        return patient_reference(subjects)
+    try:
+        res = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None  # reading the file reports it
+    return patient_of(res) if isinstance(res, dict) else None
+
+
+def in_patient_order(path: Path, order: dict[str, int]) -> bool:
+    """Does every line name a patient at or after the previous line's patient in `order`?
+
+    Lines of no known patient do not count (they are reported as orphans when read).
+    """
+    last = -1
+    try:
+        for block in _blocks(path):
+            refs = _block_references(block)
+            if refs is None:
+                refs = [_line_reference(line) for line in block.split(b"\n") if line.strip()]
+            for ref, _ in groupby(refs):
+                where = order.get(key_of(ref) or "", -1) if ref else -1
+                if where == -1:
+                    continue
+                if where < last:
+                    return False
+                last = where
+    except RecordError:
+        return True  # reading it again reports the problem
+    return True
+
+
+class Stream:
+    """Resources of one NDJSON file handed out patient by patient.
+
+    A file in patient order is parsed a block at a time as patients are taken; any other file
+    is grouped in memory first. A line that cannot be read is raised (as RecordError) when the
+    patient it would belong to is taken; resources before it are handed out as usual.
+    """
+
+    def __init__(self, path: Path, order: dict[str, int], typed: bool = True) -> None:
+        self.path = path
+        self.order = order
+        self.typed = typed
+        self.orphans = 0
+        self.broken = False
+        self.error: RecordError | None = None
+        self.items: list[Item] = []
+        self.runs: list[tuple[int, int, int]] = []
+        """(patient position, start, end) of each run of `items` that belongs to one patient."""
+        self.run = 0
+        self.grouped: dict[int, list[Item]] | None = None
+        self._blocks = _blocks(path)
+        self._lines = 0
+        if not in_patient_order(path, order):
+            grouped: dict[int, list[Item]] = {}
+            try:
+                while self._parse_next():
+                    for where, start, end in self.runs:
+                        grouped.setdefault(where, []).extend(self.items[start:end])
+            except RecordError:
+                pass  # raised for the first patient taken, as for a stream
+            self.grouped, self.items, self.runs = grouped, [], []
+
+    def _parse_next(self) -> bool:
+        """Parse the next block into `items` and `runs`; False at the end.
+
+        A bad line ends the block there and is kept in `error`, raised on the next call.
+        """
+        if self.error is not None:
+            raise self.error
+        try:
+            block = next(self._blocks)
+        except StopIteration:
+            return False
+        except RecordError as exc:
+            self.error = exc
+            raise
+        first = self._lines
+        self._lines += block.count(b"\n") + (not block.endswith(b"\n"))
+        items: list[Item] | None = None
+        if self.typed and block.startswith(OBSERVATION_PREFIX) and block.isascii():
+            try:
+                items = cast("list[Item]", _OBSERVATIONS.decode_lines(block))
+            except msgspec.MsgspecError:
+                items = None
+            # The struct takes a line without resourceType too: use the block only if every
+            # line that is not blank starts as an Observation.
+            if items is not None and len(items) != 1 + block.count(_LINE_OBSERVATION):
+                items = None
+        if items is not None:
+            refs = _references(items)  # type: ignore[arg-type]
+        else:
+            items, refs = self._read_lines(block, first)
+        self.items, self.runs, self.run = items, [], 0
+        start = 0
+        order = self.order
+        for ref, same in groupby(refs):
+            end = start + len(list(same))
+            where = order.get(key_of(ref) or "", -1) if ref else -1
+            if where == -1:
+                self.orphans += end - start
+            else:
+                self.runs.append((where, start, end))
+            start = end
+        return True
+
+    def _read_lines(self, block: bytes, first: int) -> tuple[list[Item], list[str | None]]:
+        """Line by line: typed where it can be, else a dict; stops at a bad line (kept in `error`)."""
+        items: list[Item] = []
+        refs: list[str | None] = []
+        for number, line in enumerate(block.split(b"\n"), start=first + 1):
+            if not line.strip():
+                continue
+            try:
+                ref, item = read_line(line, self.path, number, self.typed)
+            except RecordError as exc:
+                self.error = exc
+                break
+            if type(item) is dict and item.get("resourceType") == "Patient":
+                continue  # read with the Patient files
+            items.append(item)
+            refs.append(ref)
+        return items, refs
+
+    def take(self, pid: str) -> list[Item]:
+        """The resources of this patient (the next in order); RecordError if a line on the way is bad."""
+        position = self.order[pid]
+        if self.grouped is not None:
+            if self.error is not None:
+                raise self.error
+            return self.grouped.pop(position, [])
+        out: list[Item] = []
+        while True:
+            if self.run == len(self.runs):
+                if not self._parse_next():
+                    return out
+                continue
+            where, start, end = self.runs[self.run]
+            if where > position:
+                return out
+            out += self.items[start:end]
+            self.run += 1
+
+
+def ndjson_files(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(x for x in p.iterdir() if x.name.endswith(".ndjson")))
+        else:
+            out.append(p)
+    return out
+
+
+def read_ndjson(files: list[Path], wanted: Wanted = None, typed: bool = True) -> Iterator[PatientRecord | RecordProblem]:
+    """Patients of bulk NDJSON files, streamed in the order of the Patient file(s).
+
+    `typed=False` reads every line through the general path: the reference that the typed
+    path is tested against.
+    """
+    patient_files = [f for f in files if _first_type(f) == "Patient"]
+    if not patient_files:  # files that mix types may hold Patients further down
+        patient_files = [f for f in files if _has_patient(f)]
+    other_files = [f for f in files if f not in patient_files]
+    if not patient_files:
+        for f in files:
+            yield RecordProblem(str(f), "holds no Patient resources (bulk NDJSON needs Patient.ndjson)")
+        return
+    order: dict[str, int] = {}  # patient id -> position; the Patients themselves are read again below
+    mixed: list[Path] = []  # files holding Patients and other resources: read again as streams
+    unreadable: set[Path] = set()
+    for f in patient_files:
+        try:
+            for _, res in lines(f):
+                if res.get("resourceType") == "Patient":
+                    order[str(res.get("id"))] = len(order)
+                elif not mixed or mixed[-1] != f:
+                    mixed.append(f)
+        except RecordError as exc:
+            unreadable.add(f)
+            yield RecordProblem(str(f), str(exc))
+    streams = [Stream(f, order, typed) for f in other_files + mixed]
+    broken = False
+    for source, pat in _patients(patient_files, unreadable):
+        pid = str(pat.get("id"))
+        facts = Facts(patient_id=pid)
+        add(pat, facts, wanted)
+        for stream in streams:
+            if stream.broken:
+                continue
+            try:
+                items = stream.take(pid)
+            except RecordError as exc:
+                stream.broken = broken = True
+                yield RecordProblem(str(stream.path), str(exc))
+                continue
+            for item in items:
+                if type(item) is TypedObservation:
+                    add_observation(item, facts, wanted)
+                else:
+                    add(item, facts, wanted)  # type: ignore[arg-type]
+        if broken:
+            facts.notes.append(INCOMPLETE)
+        yield PatientRecord(facts, source)
+    for stream in streams:
+        if stream.orphans:
+            yield RecordProblem(
+                str(stream.path), f"{stream.orphans} resource(s) refer to no Patient in the Patient file(s)"
+            )
+
+
+def _patients(files: list[Path], unreadable: set[Path]) -> Iterator[tuple[str, Resource]]:
+    """The Patient resources, streamed (memory stays flat in the number of patients).
+
+    A file found unreadable in the first pass was reported then; here it yields the Patients
+    before the bad line and stops.
+    """
+    for f in files:
+        try:
+            for _, res in lines(f):
+                if res.get("resourceType") == "Patient":
+                    yield str(f), res
+        except RecordError:
+            if f not in unreadable:
+                raise
+            continue
+
+
+def _first_type(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    res = orjson.loads(line)
+                    return res.get("resourceType") if isinstance(res, dict) else None
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return None
+
+
+def _has_patient(path: Path) -> bool:
+    """Does any line of the file hold a Patient resource?"""
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                if b'"Patient"' in line:
+                    try:
+                        res = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        continue
+                    if isinstance(res, dict) and res.get("resourceType") == "Patient":
+                        return True
+    except OSError:
+        return False
+    return False
