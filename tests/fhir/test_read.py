@@ -344,3 +344,57 @@ def test_bulk_ndjson_reads_each_patient_as_its_own_resources(plans: list[list[in
         out = list(read_records([folder]))
     assert not problems(out)
     assert {r.patient_id: statuses(r) for r in records(out)} == expected_by_patient(people)
+
+
+# --- Medication resources in bulk data; effectiveInstant ------------------------------------------
+
+
+def test_ndjson_medication_reference_reads_the_medication_file(tmp_path: Path) -> None:
+    people = [sample("r0", 90), sample("r1", 90)]
+    folder = ndjson(tmp_path, people)
+    orders = [orjson.loads(line) for line in (folder / "MedicationRequest.ndjson").read_bytes().splitlines()]
+    for i, order in enumerate(orders):
+        order["medicationReference"] = {"reference": f"Medication/med{i}"}
+        del order["medicationCodeableConcept"]
+    (folder / "MedicationRequest.ndjson").write_bytes(b"\n".join(orjson.dumps(o) for o in orders) + b"\n")
+    meds = [
+        {"resourceType": "Medication", "id": f"med{i}", "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": code}]}}
+        for i, code in enumerate(["42316", "3264"])
+    ]
+    (folder / "Medication.ndjson").write_bytes(b"\n".join(orjson.dumps(m) for m in meds) + b"\n")
+    out = list(read_records([folder]))
+    assert not problems(out)
+    got = {r.patient_id: [m.codes for m in r.facts.medications] for r in records(out)}
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert got == {"r0": [((rxnorm, "42316"),)], "r1": [((rxnorm, "3264"),)]}
+
+
+def test_ndjson_unreadable_medication_file_is_reported_and_records_marked(tmp_path: Path) -> None:
+    folder = ndjson(tmp_path, [sample("r0", 90)])
+    (folder / "Medication.ndjson").write_bytes(b'{"resourceType":"Medication","id":"m"}\n{oops\n')
+    out = list(read_records([folder]))
+    [problem] = problems(out)
+    assert "Medication.ndjson" in problem.source and "line 2" in problem.message
+    [rec] = records(out)
+    assert any("could not be read" in note for note in rec.facts.notes)
+
+
+def test_an_observation_dated_by_effective_instant_is_read(tmp_path: Path) -> None:
+    p = sample("ei", 90)
+    bundle = p.bundle()
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] == "Observation":
+            res["effectiveInstant"] = "2026-11-19T07:15:00.123Z"
+            del res["effectiveDateTime"]
+    [rec] = read_bundle(write(tmp_path / "b.json", bundle))
+    [fact] = rec.facts.observations[("http://loinc.org", "718-7")]
+    assert fact.when == date(2026, 11, 19) and fact.instant.hour == 7
+    folder = ndjson(tmp_path, [sample("ei", 90)])
+    lines = [orjson.loads(x) for x in (folder / "Observation.ndjson").read_bytes().splitlines()]
+    for res in lines:
+        res["effectiveInstant"] = "2026-11-18T07:15:00Z"
+        del res["effectiveDateTime"]
+    (folder / "Observation.ndjson").write_bytes(b"\n".join(orjson.dumps(r) for r in lines) + b"\n")
+    [bulk] = records(list(read_records([folder])))
+    assert [f.when for f in bulk.facts.observations[("http://loinc.org", "718-7")]] == [date(2026, 11, 18)]

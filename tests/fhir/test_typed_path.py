@@ -131,7 +131,7 @@ def test_builder_observations_read_the_same() -> None:
 _PATHS: list[tuple[Any, ...]] = [
     ("status",), ("id",), ("code",), ("code", "coding"), ("code", "coding", 0), ("code", "coding", 0, "system"),
     ("code", "coding", 0, "code"), ("code", "text"), ("subject",), ("subject", "reference"), ("patient",),
-    ("effectiveDateTime",), ("effectivePeriod",), ("effectivePeriod", "start"), ("issued",),
+    ("effectiveDateTime",), ("effectivePeriod",), ("effectivePeriod", "start"), ("effectiveInstant",), ("issued",),
     ("valueQuantity",), ("valueQuantity", "value"), ("valueQuantity", "unit"), ("valueQuantity", "system"),
     ("valueQuantity", "code"), ("valueQuantity", "comparator"), ("valueInteger",), ("valueString",),
     ("valueCodeableConcept",), ("valueCodeableConcept", "coding", 0, "display"), ("interpretation",),

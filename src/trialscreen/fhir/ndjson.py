@@ -346,8 +346,18 @@ def read_ndjson(files: list[Path], wanted: Wanted = None, typed: bool = True) ->
         except RecordError as exc:
             unreadable.add(f)
             yield RecordProblem(str(f), str(exc))
-    streams = [Stream(f, order, typed) for f in other_files + mixed]
+    medications: dict[str, Resource] = {}
     broken = False
+    for f in [f for f in other_files if _first_type(f) == "Medication"]:
+        try:
+            only_medications = _read_medications(f, medications)
+        except RecordError as exc:
+            broken = True
+            yield RecordProblem(str(f), str(exc))
+            only_medications = True
+        if only_medications:
+            other_files.remove(f)
+    streams = [Stream(f, order, typed) for f in other_files + mixed]
     for source, pat in _patients(patient_files, unreadable):
         pid = str(pat.get("id"))
         facts = Facts(patient_id=pid)
@@ -365,7 +375,7 @@ def read_ndjson(files: list[Path], wanted: Wanted = None, typed: bool = True) ->
                 if type(item) is TypedObservation:
                     add_observation(item, facts, wanted)
                 else:
-                    add(item, facts, wanted)  # type: ignore[arg-type]
+                    add(item, facts, wanted, medications)  # type: ignore[arg-type]
         if broken:
             facts.notes.append(INCOMPLETE)
         yield PatientRecord(facts, source)
@@ -374,6 +384,20 @@ def read_ndjson(files: list[Path], wanted: Wanted = None, typed: bool = True) ->
             yield RecordProblem(
                 str(stream.path), f"{stream.orphans} resource(s) refer to no Patient in the Patient file(s)"
             )
+
+
+def _read_medications(path: Path, into: dict[str, Resource]) -> bool:
+    """Medication resources, which name no patient, kept by reference for `medicationReference`.
+
+    True if the file holds nothing else (else it is also read as a stream of patients' resources).
+    """
+    only = True
+    for _, res in lines(path):
+        if res.get("resourceType") == "Medication":
+            into[f"Medication/{res.get('id')}"] = res
+        else:
+            only = False
+    return only
 
 
 def _patients(files: list[Path], unreadable: set[Path]) -> Iterator[tuple[str, Resource]]:

@@ -29,6 +29,7 @@ from trialscreen.fhir.facts import (
     last_day,
     parse_date,
     parse_instant,
+    parse_instant_and_date,
 )
 
 UCUM = "http://unitsofmeasure.org"
@@ -94,16 +95,18 @@ def observation(res: Resource, facts: Facts, wanted: Callable[[Coding], bool] | 
     rid = str(res.get("id", "?"))
     problem: str | None = None
     try:
-        raw_when = res.get("effectiveDateTime") or (res.get("effectivePeriod") or {}).get("start") or res.get("issued")
-        instant = parse_instant(raw_when, "effective date")
-        when = parse_date(raw_when, "effective date")
+        raw_when = (
+            res.get("effectiveDateTime") or (res.get("effectivePeriod") or {}).get("start")
+            or res.get("effectiveInstant") or res.get("issued")
+        )
+        stamp = parse_instant_and_date(raw_when, "effective date")
     except FieldError as exc:
         facts.notes.append(f"Observation/{rid}: {exc}; the result is not used")
         return
-    if when is None or instant is None:
+    if stamp is None:
         facts.notes.append(f"Observation/{rid}: no effective date; the result is not used")
         return
-    fact = ObservationFact(rid, codes, when, instant)
+    fact = ObservationFact(rid, codes, stamp[1], stamp[0])
     try:
         fact.quantity = _quantity(res.get("valueQuantity"), "valueQuantity")
         if "valueInteger" in res:

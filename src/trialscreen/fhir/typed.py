@@ -89,6 +89,7 @@ class TypedObservation(Struct, gc=False, tag_field="resourceType", tag="Observat
     source: _Ref = None
     effectiveDateTime: str | None = None  # noqa: N815
     effectivePeriod: _Period | None = None  # noqa: N815
+    effectiveInstant: str | None = None  # noqa: N815
     issued: str | None = None
     valueQuantity: _Quantity | None = None  # noqa: N815
     valueInteger: _OrjsonInt | UnsetType = UNSET  # noqa: N815 (present-but-null is the general path's)
@@ -223,7 +224,7 @@ def add_observation(res: TypedObservation, facts: Facts, wanted: Callable[[Codin
     raw_when = res.effectiveDateTime
     if not raw_when:
         period = res.effectivePeriod
-        raw_when = (period.start if period is not None else None) or res.issued
+        raw_when = (period.start if period is not None else None) or res.effectiveInstant or res.issued
     stamp = _STAMPS.get(raw_when) if raw_when else None
     if stamp is None:
         try:
