@@ -41,11 +41,8 @@ def _latest_tied(reader: AnalyteReader, ctx: Context) -> list[tuple[ObservationF
 
     An unreadable (or bound-only) latest result hides older ones: the list is then empty.
     """
-    read = [(obs, _exact(reader.read(obs))) for obs in reader.results(ctx, reader.lookback)]
-    if not read:
-        return []
-    newest = read[0][0].instant
-    return [(obs, n) for obs, n in read if obs.instant == newest and n is not None]
+    read = [(obs, _exact(reader.read(obs))) for obs in reader.newest(ctx, reader.lookback)]
+    return [(obs, n) for obs, n in read if n is not None]
 
 
 def _exact(reading: Reading) -> float | None:

@@ -23,6 +23,7 @@ from trialscreen.evaluate.outcome import (
     UNKNOWN,
     Outcome,
     bounded_comparison,
+    comparison,
     fmt,
     worst_first,
 )
@@ -74,6 +75,36 @@ class AnalyteReader:
         self.name = analyte.name
         self._factors: dict[str | None, float | UnitError] = {}
         """Factor from each unit met to the compared unit (or why there is none)."""
+
+    def newest(self, ctx: Context, lookback: str) -> list[ObservationFact]:
+        """`results(...)`'s newest result and those at exactly the same instant, in the same order.
+
+        Scans the window once without sorting history (what most checks need).
+        """
+        as_of = ctx.as_of
+        first_day = duration.subtract(as_of, lookback)
+        observations = ctx.facts.observations
+        inside: list[ObservationFact] = []
+        for coding in self.codings:
+            held = observations.get(coding)
+            if held:
+                for o in held:
+                    when = o.when
+                    if when is not None and first_day <= when <= as_of:
+                        inside.append(o)
+        n = len(inside)
+        if n == 0:
+            return inside
+        if n > 1 and (inside[0].id == inside[1].id if n == 2 else len({o.id for o in inside}) < n):
+            # Results share an id: `results` settles which one counts.
+            results = self.results(ctx, lookback)
+            return [o for o in results if o.instant == results[0].instant]
+        if self.set_aside:
+            inside = [o for o in inside if not self._supplemental(o)]
+        if len(inside) > 1:
+            top = max(o.instant for o in inside)
+            inside = [o for o in inside if o.instant == top]
+        return inside
 
     def results(self, ctx: Context, lookback: str) -> list[ObservationFact]:
         """Results in the look-back window, newest first, with set-aside ones removed."""
@@ -309,14 +340,12 @@ def _measurement(node: Measurement, polarity: str, c: Compiler) -> Check:
         return Outcome(TRUE if ok else FALSE, f"latest {label} {shown} on {obs.when} {verb} {threshold}", [ev])
 
     def run(ctx: Context) -> Outcome:
-        results = reader.results(ctx, lookback)
-        if not results:
+        tied = reader.newest(ctx, lookback)
+        if not tied:
             reason = f"no {label} result in the {words} before {ctx.as_of}"
             if if_missing == UNKNOWN:
                 return Outcome(UNKNOWN, reason, missing=[f"{label} result within {words}"])
             return Outcome(if_missing, reason)
-        newest = results[0].instant
-        tied = [o for o in results if o.instant == newest]
         if len(tied) == 1:
             return judge(ctx, tied[0])
         outcomes = [judge(ctx, o) for o in tied]
@@ -340,19 +369,35 @@ def _decide_measurement(node: Measurement, polarity: str, c: Compiler) -> Decide
     if_neg, if_pos = node.if_negative, node.if_positive
     fixed_limit = float(value or 0.0)
 
+    quantitative = analyte.value == "quantity"
+    factors = reader._factors
+
     def truth(ctx: Context, obs: ObservationFact) -> str:
-        reading = reader.read(obs, words=False)
-        if reading.problem:
-            return UNKNOWN
-        sign = reading.sign
-        if expect is not None:
-            if sign is None:
+        q = obs.quantity
+        if quantitative and q is not None and not obs.problem:
+            # `reader.read` of a quantity, without building a Reading.
+            factor = factors.get(q.unit)
+            if factor is None:
+                reader.read(obs, words=False)  # learns the factor (or why there is none)
+                factor = factors[q.unit]
+            if isinstance(factor, UnitError) or expect is not None:
                 return UNKNOWN
-            return TRUE if sign == expect else FALSE
-        if sign is not None:
-            said = if_neg if sign == "negative" else if_pos
-            return UNKNOWN if said is None else said
-        assert reading.number is not None and op is not None
+            number, comparator = q.value * factor, q.comparator
+        else:
+            reading = reader.read(obs, words=False)
+            if reading.problem:
+                return UNKNOWN
+            sign = reading.sign
+            if expect is not None:
+                if sign is None:
+                    return UNKNOWN
+                return TRUE if sign == expect else FALSE
+            if sign is not None:
+                said = if_neg if sign == "negative" else if_pos
+                return UNKNOWN if said is None else said
+            assert reading.number is not None
+            number, comparator = reading.number, reading.comparator
+        assert op is not None
         if multiple is not None:
             uln = uln_of(reader, obs, ctx.facts.gender)
             if uln is None:
@@ -360,43 +405,19 @@ def _decide_measurement(node: Measurement, polarity: str, c: Compiler) -> Decide
             limit = multiple * uln[0]
         else:
             limit = fixed_limit
-        decided = bounded_comparison(reading.number, reading.comparator, op, limit)
+        if comparator is None:
+            return TRUE if comparison(number, op, limit) else FALSE
+        decided = bounded_comparison(number, comparator, op, limit)
         if decided is None:
             return UNKNOWN
         return TRUE if decided else FALSE
 
-    codings = reader.codings
-    set_aside = bool(reader.set_aside)
-    window_start: list[date] = []  # [as_of, first day] of the last as-of date seen
-
     def run(ctx: Context) -> Decision:
-        # The newest results in the look-back window (several on a tie), without sorting history.
-        as_of = ctx.as_of
-        if not window_start or window_start[0] != as_of:
-            window_start[:] = [as_of, duration.subtract(as_of, lookback)]
-        first_day = window_start[1]
-        observations = ctx.facts.observations
-        inside: list[ObservationFact] = []
-        for coding in codings:
-            held = observations.get(coding)
-            if held:
-                for o in held:
-                    when = o.when
-                    if when is not None and first_day <= when <= as_of:
-                        inside.append(o)
-        if not inside:
+        tied = reader.newest(ctx, lookback)
+        if not tied:
             return if_missing
-        if len(inside) > 1 and len({o.id for o in inside}) < len(inside):
-            # Results share an id: `reader.results` settles which one counts.
-            results = reader.results(ctx, lookback)
-            inside = [o for o in results if o.instant == results[0].instant]
-        elif set_aside:
-            inside = [o for o in inside if not reader._supplemental(o)]
-        if len(inside) == 1:
-            return DECIDED[truth(ctx, inside[0])]
-        if not inside:
-            return if_missing
-        newest = max(o.instant for o in inside)
-        return DECIDED[min((truth(ctx, o) for o in inside if o.instant == newest), key=rank.__getitem__)]
+        if len(tied) == 1:
+            return DECIDED[truth(ctx, tied[0])]
+        return DECIDED[min((truth(ctx, o) for o in tied), key=rank.__getitem__)]
 
     return run

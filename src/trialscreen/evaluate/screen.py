@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from trialscreen.criteria import CriteriaSet, Criterion
 from trialscreen.criteria.nodes import Attestation
@@ -25,21 +26,27 @@ from trialscreen.report.model import (
     Evidence,
     PatientReport,
     Status,
+    Verdict,
     patient_eligible_from,
     verdict_of,
 )
 
+_COST = {"measurement": 4.0, "derived": 8.0, "medication": 2.0, "age": 0.5, "gender": 0.5, "attestation": 0.5, "manual_review": 0.5}
+"""Rough relative cost of deciding a node kind (1 unless named), for the order of `_verdict`."""
 
-def _eligible_from(decided: list[tuple[Status, date | None]]) -> date | None:
-    """`patient_eligible_from` on decisions: the latest, only when every failed criterion has one."""
-    latest: date | None = None
-    for status, day in decided:
-        if status == "fail":
-            if day is None:
-                return None
-            if latest is None or day > latest:
-                latest = day
-    return latest
+
+def _cost(criterion: Criterion, definitions: dict[str, Any]) -> float:
+    def node_cost(node: Any) -> float:
+        if node is None:
+            return 0.0
+        if node.kind == "ref":
+            return node_cost(definitions.get(node.name))
+        children = getattr(node, "items", None) or ([node.item] if getattr(node, "item", None) is not None else [])
+        if children:
+            return sum(node_cost(child) for child in children)
+        return _COST.get(node.kind, 1.0)
+
+    return node_cost(criterion.rule) + node_cost(criterion.applies_when) + sum(_cost(p, definitions) for p in criterion.parts)
 
 
 def status_of(truth: str, kind: str) -> Status:
@@ -82,6 +89,8 @@ class Screener:
         self.knowledge = knowledge_ or knowledge()
         self.compiler = Compiler(self.knowledge, dict(criteria.definitions))
         self.compiled = [self._compile(c) for c in criteria.criteria]
+        self._order = [c.decide for c in sorted(self.compiled, key=lambda c: _cost(c.criterion, self.compiler.definitions))]
+        """Deciders, cheapest first: the verdict often needs only the first to fail."""
 
     def _compile(self, criterion: Criterion) -> _Compiled:
         self.compiler.criterion_id = criterion.id
@@ -99,15 +108,12 @@ class Screener:
 
             def compound(ctx: Context) -> Decided:
                 unknown = False
-                failed = False
                 for decide in deciders:
                     status = decide(ctx)[0]
                     if status == "fail":
-                        failed = True  # every part still runs: none is skipped in the report
-                    elif status == "unknown":
+                        return _FAIL  # a compound criterion has no eligible_from of its own
+                    if status == "unknown":
                         unknown = True
-                if failed:
-                    return _FAIL
                 return _UNKNOWN if unknown else _PASS
 
             return compound
@@ -137,21 +143,43 @@ class Screener:
         return leaf
 
     def screen(self, record: PatientRecord, as_of: date, *, explain: bool = False) -> PatientReport:
-        """Decide the patient's verdict; the explanations are built when first read (or now, with `explain`)."""
+        """The patient's verdict and eligible_from now; every criterion's status, reason, evidence
+        and what is missing when first read (or now, with `explain`)."""
         ctx = Context(record.facts, as_of)
-        decided = [c.decide(ctx) for c in self.compiled]
-        statuses = [d[0] for d in decided]
-        if explain:
-            results, warnings = self._explain(ctx, record, decided)
-            return PatientReport(record.patient_id, self.criteria.trial, as_of, verdict_of(statuses), patient_eligible_from(results), results, warnings)
-        return PatientReport(
+        verdict, eligible_from = self._verdict(ctx)
+        report = PatientReport(
             record.patient_id,
             self.criteria.trial,
             as_of,
-            verdict_of(statuses),
-            _eligible_from(decided),
-            explain=lambda: self._explain(ctx, record, decided),
+            verdict,
+            eligible_from,
+            explain=lambda: self._explain(ctx, record, verdict, eligible_from),
         )
+        if explain:
+            report.criteria  # noqa: B018  (builds the explanations now)
+        return report
+
+    def _verdict(self, ctx: Context) -> tuple[Verdict, date | None]:
+        """Verdict and eligible_from from the deciders, cheapest criterion first.
+
+        A criterion that fails for good (with no day it lapses) settles both, so the rest is
+        not decided here; reading the report decides and explains every criterion.
+        """
+        unknown = failed = False
+        latest: date | None = None
+        for decide in self._order:
+            status, day = decide(ctx)
+            if status == "fail":
+                if day is None:
+                    return "ineligible", None
+                failed = True
+                if latest is None or day > latest:
+                    latest = day
+            elif status == "unknown":
+                unknown = True
+        if failed:
+            return "ineligible", latest
+        return ("needs_review" if unknown else "eligible"), None
 
     def decisions(self, record: PatientRecord, as_of: date) -> dict[str, Decided]:
         """(status, eligible_from) of every criterion and part, by the deciders alone.
@@ -171,16 +199,18 @@ class Screener:
             walk(comp)
         return out
 
-    def _explain(self, ctx: Context, record: PatientRecord, decided: list[Decided]) -> tuple[list[CriterionResult], list[str]]:
-        """Every criterion with its reason, evidence and what is missing; the record's warnings."""
+    def _explain(
+        self, ctx: Context, record: PatientRecord, verdict: Verdict, eligible_from: date | None
+    ) -> tuple[list[CriterionResult], list[str]]:
+        """Every criterion with its status, reason, evidence and what is missing; the record's warnings."""
         warnings = list(record.facts.notes)
         results = [self._run(c, ctx, warnings) for c in self.compiled]
-        for result, (status, eligible_from) in zip(results, decided, strict=True):
-            if (result.status, result.eligible_from) != (status, eligible_from):
-                raise RuntimeError(
-                    f"the evaluator's deciding and explaining paths disagree on {result.id} for patient "
-                    f"{record.patient_id}: {status} / {eligible_from} vs {result.status} / {result.eligible_from}"
-                )
+        explained = verdict_of([r.status for r in results]), patient_eligible_from(results)
+        if explained != (verdict, eligible_from):
+            raise RuntimeError(
+                f"the evaluator's deciding and explaining paths disagree for patient {record.patient_id}: "
+                f"{verdict} / {eligible_from} vs {explained[0]} / {explained[1]}"
+            )
         return results, warnings
 
     def _run(self, comp: _Compiled, ctx: Context, warnings: list[str]) -> CriterionResult:
