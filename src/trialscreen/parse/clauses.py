@@ -87,6 +87,10 @@ _JUDGEMENT = re.compile(
     r"would\s+(?:make|put|place)|jeopardi[sz]e|not\s+(?:be\s+)?(?:an?\s+)?(?:appropriate|good)\s+candidate)",
     re.I,
 )
+# Every wording of _JUDGEMENT holds one of these (a cheap test before the regex).
+_JUDGEMENT_GATE = ("opinion", "investigator", "judg", "identified", "considered", "suitable", "appropriate",
+                   "unwilling", "unable", "willing", "able", "compl", "interfere", "compromise", "would", "jeopardi",
+                   "candidate")  # fmt: skip
 # Further judgement wordings, searched only when one of their key words occurs (speed).
 _JUDGEMENT_KEYS = ("investigator", "physician", "doctor", "clinician", "contra", "consent", "complian", "particip", "protocol")
 _JUDGEMENT_MORE = re.compile(
@@ -286,10 +290,11 @@ class ClauseParser:
         return Parsed(node)
 
     def _judgement(self, text: str, kind: Kind) -> Parsed | None:
-        if not _JUDGEMENT.search(text):
-            lowered = text.lower()
-            if not any(k in lowered for k in _JUDGEMENT_KEYS) or not _JUDGEMENT_MORE.search(text):
-                return None
+        lowered = text.lower()
+        if not (any(k in lowered for k in _JUDGEMENT_GATE) and _JUDGEMENT.search(text)) and not (
+            any(k in lowered for k in _JUDGEMENT_KEYS) and _JUDGEMENT_MORE.search(text)
+        ):
+            return None
         question = text.strip().rstrip(";.").strip()
         return Parsed(Attestation(question=question[:1].upper() + question[1:] + ".", source=(0, len(text))))
 
@@ -415,8 +420,9 @@ class ClauseParser:
         return Parsed(node)
 
     def _age(self, text: str) -> tuple[Node, tuple[int, int]] | None:
-        if not _AGE_HINT.search(text):
-            return None
+        lowered = text.lower()
+        if not any(k in lowered for k in ("age", "year", "yr", "adult")) or not _AGE_HINT.search(text):
+            return None  # every age pattern names an age, years or adults (a cheap test first)
         for pattern in _AGE:
             m = pattern.search(text)
             if not m:
