@@ -66,6 +66,7 @@ def _condition(node: Condition, polarity: str, c: Compiler) -> Check:
     window = node.window
     window_words = duration.words(window) if window else ""
     phase = node.phase
+    no_record = f"no record of {title}"
 
     def run(ctx: Context) -> Outcome:
         as_of = ctx.as_of
@@ -75,7 +76,7 @@ def _condition(node: Condition, polarity: str, c: Compiler) -> Check:
         if timing == "ever":
             if hits:
                 return Outcome(TRUE, f"record of {title}", [_evidence(cd, code) for cd, code in hits])
-            return Outcome(FALSE, f"no record of {title}")
+            return Outcome(FALSE, no_record)
         if timing in ("active", "present"):
             statuses = ACTIVE if timing == "active" else PRESENT
             live = [(cd, code) for cd, code in hits if cd.clinical_status in statuses and not abated(cd, as_of)]
@@ -83,7 +84,7 @@ def _condition(node: Condition, polarity: str, c: Compiler) -> Check:
                 return Outcome(TRUE, f"active {title}", [_evidence(cd, code) for cd, code in live])
             if hits:
                 return Outcome(FALSE, f"no active {title} (recorded, but resolved or inactive)", [_evidence(cd, code, "not active") for cd, code in hits])
-            return Outcome(FALSE, f"no record of {title}")
+            return Outcome(FALSE, no_record)
         assert window is not None
         inside: list[tuple[ConditionFact, str, date]] = []
         active: list[tuple[ConditionFact, str]] = []
@@ -117,7 +118,7 @@ def _condition(node: Condition, polarity: str, c: Compiler) -> Check:
             return Outcome(UNKNOWN, f"{title} recorded without a date", [_evidence(cd, code, "no date") for cd, code in undated], missing=[f"date of {title}"])
         if hits:
             return Outcome(FALSE, f"no {title} within {window_words}", [_evidence(cd, code, f"outside {window_words}") for cd, code in hits])
-        return Outcome(FALSE, f"no record of {title}")
+        return Outcome(FALSE, no_record)
 
     return run
 

@@ -19,14 +19,19 @@ from trialscreen.evaluate.registry import Check, Compiler, Decide, Decision, com
 
 
 def _join(outcomes: list[Outcome]) -> str:
-    return "; ".join(o.reason for o in outcomes if o.reason)
+    return "; ".join([o.reason for o in outcomes if o.reason])
 
 
 def _merge(out: Outcome, parts: list[Outcome]) -> Outcome:
+    evidence, missing, warnings = out.evidence, out.missing, out.warnings
     for p in parts:
-        out.evidence.extend(p.evidence)
-        out.missing.extend(m for m in p.missing if m not in out.missing)
-        out.warnings.extend(p.warnings)
+        if p.evidence:
+            evidence.extend(p.evidence)
+        for m in p.missing:
+            if m not in missing:
+                missing.append(m)
+        if p.warnings:
+            warnings.extend(p.warnings)
     return out
 
 

@@ -324,8 +324,9 @@ def _measurement(node: Measurement, polarity: str, c: Compiler) -> Check:
             threshold = target
         decided = bounded_comparison(reading.number, reading.comparator, op, limit)
         shown = reading.shown
+        number = fmt(reading.number)
         if reading.unit and reading.unit != unit:
-            shown = f"{shown} = {reading.comparator or ''}{fmt(reading.number)} {unit}"
+            shown = f"{shown} = {reading.comparator or ''}{number} {unit}"
         if decided is None:
             ev = Evidence(obs.ref, label, round(reading.number, 6), unit, when, threshold, note=f"only a bound: {shown}")
             return Outcome(
@@ -335,9 +336,9 @@ def _measurement(node: Measurement, polarity: str, c: Compiler) -> Check:
                 missing=[f"an exact {label} result"],
             )
         ok = decided
-        ev = Evidence(obs.ref, label, round(reading.number, 6), unit, when, threshold, note=None if shown == f"{fmt(reading.number)} {unit}" else f"as recorded: {shown}")
+        ev = Evidence(obs.ref, label, round(reading.number, 6), unit, when, threshold, note=None if shown == f"{number} {unit}" else f"as recorded: {shown}")
         verb = "meets" if ok else "does not meet"
-        return Outcome(TRUE if ok else FALSE, f"latest {label} {shown} on {obs.when} {verb} {threshold}", [ev])
+        return Outcome(TRUE if ok else FALSE, f"latest {label} {shown} on {when} {verb} {threshold}", [ev])
 
     def run(ctx: Context) -> Outcome:
         tied = reader.newest(ctx, lookback)

@@ -244,7 +244,7 @@ class Screener:
         reason = out.reason
         evidence = out.evidence  # a fresh list per evaluation: ours to extend
         missing = out.missing
-        if not comp.attested_rule:
+        if not comp.attested_rule and ctx.facts.answers:
             answer = ctx.answer(c.id, c.kind)
             if answer is not None:
                 says = status_of(TRUE if answer.value else FALSE, c.kind)

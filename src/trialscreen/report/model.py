@@ -31,10 +31,16 @@ class Evidence:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"resource": self.resource, "what": self.what}
-        for key in ("value", "unit", "date", "threshold", "note"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
+        if self.value is not None:
+            out["value"] = self.value
+        if self.unit is not None:
+            out["unit"] = self.unit
+        if self.date is not None:
+            out["date"] = self.date
+        if self.threshold is not None:
+            out["threshold"] = self.threshold
+        if self.note is not None:
+            out["note"] = self.note
         return out
 
 
@@ -57,10 +63,10 @@ class CriterionResult:
             "text": self.text,
             "status": self.status,
             "reason": self.reason,
-            "evidence": [e.to_json() for e in self.evidence],
+            "evidence": [e.to_json() for e in self.evidence] if self.evidence else [],
             "missing": list(self.missing),
             "eligible_from": self.eligible_from.isoformat() if self.eligible_from else None,
-            "parts": [p.to_json() for p in self.parts],
+            "parts": [p.to_json() for p in self.parts] if self.parts else [],
         }
 
     def walk(self) -> list[CriterionResult]:
