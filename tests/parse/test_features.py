@@ -265,3 +265,11 @@ def test_analytes_written_in_one_unit_read_a_bare_number_in_it() -> None:
     bmi = parse("BMI < 20", "exclusion").rule
     assert isinstance(bmi, Measurement) and (bmi.analyte, bmi.value, bmi.unit) == ("bmi", 20.0, "kg/m2")
     assert isinstance(parse("Platelets > 100", "inclusion").rule, ManualReview)
+
+
+def test_curated_conditions_the_icd_index_names_otherwise() -> None:
+    parser = CriteriaParser()
+    crit = parser.parse_item("History of pancreatitis", "exclusion", "c-1", None)
+    cond = only(crit, Condition)[0]
+    assert cond.valueset == "pancreatitis" and cond.timing == "ever"
+    assert parser.sink.valuesets["pancreatitis"]["include"][0]["codes"] == ["K85", "K86.0", "K86.1"]
