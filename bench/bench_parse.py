@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,7 +50,7 @@ def chia_train_lines(chia: Path) -> list[tuple[str, str]]:
     return out
 
 
-def gaps(items: list[tuple[str, str]], top: int) -> dict[str, object]:
+def gaps(items: Sequence[tuple[str, str]], top: int) -> dict[str, object]:
     """Manual-review lines grouped by the parser's reason, and the unread words most often left."""
     from collections import Counter
 
@@ -63,7 +64,7 @@ def gaps(items: list[tuple[str, str]], top: int) -> dict[str, object]:
     words: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     for i, (kind, line) in enumerate(items):
-        crit = parser.parse_item(line, kind, f"g-{i}", None)
+        crit = parser.parse_item(line, "exclusion" if kind == "exclusion" else "inclusion", f"g-{i}", None)
         for leaf in crit.walk():
             if leaf.parts or status(leaf.rule, {}) == "computable":
                 continue
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = {"computable": 0, "partial": 0, "manual": 0, "attested": 0}
     t1 = time.perf_counter()
     c1 = time.process_time()
-    crits = [parser.parse_item(line, kind, f"c-{i}", None) for i, (kind, line) in enumerate(lines)]
+    crits = [parser.parse_item(line, "exclusion" if kind == "exclusion" else "inclusion", f"c-{i}", None) for i, (kind, line) in enumerate(lines)]
     chia_s = time.perf_counter() - t1
     chia_cpu = time.process_time() - c1
     for crit in crits:
