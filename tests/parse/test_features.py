@@ -273,3 +273,21 @@ def test_curated_conditions_the_icd_index_names_otherwise() -> None:
     cond = only(crit, Condition)[0]
     assert cond.valueset == "pancreatitis" and cond.timing == "ever"
     assert parser.sink.valuesets["pancreatitis"]["include"][0]["codes"] == ["K85", "K86.0", "K86.1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("finnish or/and swedish speaking", "patient"),
+        ("Scheduled for invasive coronary angiography", "investigator"),
+        ("Available for follow-up for 12 months", "patient"),
+    ],
+)
+def test_study_logistics_are_attested(text: str, who: str) -> None:
+    rule = parse(text).rule
+    assert isinstance(rule, Attestation) and rule.who == who
+
+
+def test_logistics_with_clinical_terms_go_to_the_clause_parser() -> None:
+    rule = parse("Patients with English as a second language and diabetes").rule
+    assert not isinstance(rule, Attestation)

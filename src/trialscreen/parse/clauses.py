@@ -172,6 +172,22 @@ _OTHER_STUDY = re.compile(
     r"investigational\s+(?:medicinal\s+)?(?:drugs?|agents?|products?|devices?|therapy|treatment)|clinical\s+trials?)\b",
     re.I,
 )
+_LANGUAGE = re.compile(
+    r"\b(?:english|french|spanish|german|dutch|italian|portuguese|chinese|mandarin|cantonese|japanese|korean|"
+    r"hebrew|arabic|danish|swedish|norwegian|finnish|russian|polish|greek|turkish|hindi)\b",
+    re.I,
+)
+_LANGUAGE_USE = re.compile(r"\b(?:speak\w*|read\w*|writ\w*|understand\w*|fluen\w*|literate|proficien\w*|language|communicat\w*)\b", re.I)
+_SCHEDULED = re.compile(
+    r"^\W*(?:\d+[.)]\s*)?(?:(?:the\s+)?(?:patients?|subjects?|participants?|women|men|adults?)\s+)?(?:who\s+(?:are|is)\s+)?"
+    r"(?:scheduled|planned|planning|candidates?|referred|awaiting|listed)\s+(?:for|to)\b",
+    re.I,
+)
+_AVAILABLE = re.compile(
+    r"\b(?:available|availability)\s+(?:for|to)\b|\b(?:reside|resides|residing|living|live|lives)\s+(?:in|within|near)\b|"
+    r"\baccess\s+to\s+(?:a\s+)?(?:telephone|phone|internet|computer|transportation)",
+    re.I,
+)
 _AGE_HINT = re.compile(r"\d|adult", re.I)
 _GENDER = re.compile(
     r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
@@ -532,6 +548,25 @@ class ClauseParser:
         q = text.strip().rstrip(";.")
         return Parsed(Attestation(who="either", question=q[:1].upper() + q[1:] + ".", source=(0, len(text))))
 
+    def _logistics(self, text: str, kind: Kind) -> Parsed | None:
+        """Study logistics a person states: languages spoken, a scheduled procedure, availability.
+
+        Languages and availability are the patient's to say; what is scheduled, the site's.
+        """
+        if not (_LANGUAGE.search(text) or _SCHEDULED.match(text) or _AVAILABLE.search(text)):
+            return None
+        if any(h.entry.category != "procedure" for h in self.lex.scan(text)):
+            return None  # clinical terms too: the clause parser reads them
+        q = text.strip().rstrip(";.")
+        question = q[:1].upper() + q[1:] + "."
+        if _LANGUAGE.search(text) and _LANGUAGE_USE.search(text) and len(q) < 200:
+            return Parsed(Attestation(who="patient", question=question, source=(0, len(text)), label="language"))
+        if _SCHEDULED.match(text) and len(q) < 200:
+            return Parsed(Attestation(who="investigator", question=question, source=(0, len(text)), label="scheduled care"))
+        if _AVAILABLE.search(text) and len(q) < 200:
+            return Parsed(Attestation(who="patient", question=question, source=(0, len(text)), label="availability"))
+        return None
+
     def _willing(self, text: str, kind: Kind) -> Parsed | None:
         """What the patient must be willing or able to do: the patient attests it."""
         if not _WILLING.match(text):
@@ -549,6 +584,7 @@ class ClauseParser:
         _recovered,
         _life,
         _willing,
+        _logistics,
         _other_study,
         _judgement,
     )
