@@ -281,6 +281,7 @@ def test_curated_conditions_the_icd_index_names_otherwise() -> None:
         ("finnish or/and swedish speaking", "patient"),
         ("Scheduled for invasive coronary angiography", "investigator"),
         ("Available for follow-up for 12 months", "patient"),
+        ("ASA I-III", "investigator"),
     ],
 )
 def test_study_logistics_are_attested(text: str, who: str) -> None:
@@ -291,3 +292,7 @@ def test_study_logistics_are_attested(text: str, who: str) -> None:
 def test_logistics_with_clinical_terms_go_to_the_clause_parser() -> None:
     rule = parse("Patients with English as a second language and diabetes").rule
     assert not isinstance(rule, Attestation)
+
+
+def test_asa_the_medicine_is_not_the_asa_grade() -> None:
+    assert not isinstance(parse("Intolerance or allergy to ASA, clopidogrel or ticlopidine", "exclusion").rule, Attestation)

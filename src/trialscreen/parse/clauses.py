@@ -188,6 +188,10 @@ _AVAILABLE = re.compile(
     r"\baccess\s+to\s+(?:a\s+)?(?:telephone|phone|internet|computer|transportation)",
     re.I,
 )
+_ASA_CLASS = re.compile(
+    r"\b(?:ASA|American\s+Society\s+of\s+Anesthesiologists?(?:\s*\(ASA\))?)\s*(?:physical\s+status\s*|class(?:ification)?\s*|score\s*|grade\s*|PS\s*)?"
+    r"(?:of\s*|:\s*)?(?:[IV]{1,3}|[1-6])\b"
+)
 _AGE_HINT = re.compile(r"\d|adult", re.I)
 _GENDER = re.compile(
     r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
@@ -549,11 +553,12 @@ class ClauseParser:
         return Parsed(Attestation(who="either", question=q[:1].upper() + q[1:] + ".", source=(0, len(text))))
 
     def _logistics(self, text: str, kind: Kind) -> Parsed | None:
-        """Study logistics a person states: languages spoken, a scheduled procedure, availability.
+        """Study logistics a person states: languages spoken, a scheduled procedure, availability,
+        and the ASA physical status an anaesthetist grades.
 
         Languages and availability are the patient's to say; what is scheduled, the site's.
         """
-        if not (_LANGUAGE.search(text) or _SCHEDULED.match(text) or _AVAILABLE.search(text)):
+        if not (_LANGUAGE.search(text) or _SCHEDULED.match(text) or _AVAILABLE.search(text) or _ASA_CLASS.search(text)):
             return None
         if any(h.entry.category != "procedure" for h in self.lex.scan(text)):
             return None  # clinical terms too: the clause parser reads them
@@ -565,6 +570,9 @@ class ClauseParser:
             return Parsed(Attestation(who="investigator", question=question, source=(0, len(text)), label="scheduled care"))
         if _AVAILABLE.search(text) and len(q) < 200:
             return Parsed(Attestation(who="patient", question=question, source=(0, len(text)), label="availability"))
+        if _ASA_CLASS.search(text) and len(q) < 200:
+            # the ASA physical status is an anaesthetist's grade, not a coded result here
+            return Parsed(Attestation(who="investigator", question=question, source=(0, len(text)), label="ASA physical status"))
         return None
 
     def _willing(self, text: str, kind: Kind) -> Parsed | None:
