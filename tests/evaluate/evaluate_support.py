@@ -44,7 +44,10 @@ def same_both_ways(screener: Screener, rec: PatientRecord, as_of: date, lazy: Pa
     explained on first read equals one explained at once, field by field."""
     lazy = lazy or screener.screen(rec, as_of)
     assert not lazy.explained, "screening must not build explanations before they are read"
+    decided = lazy.statuses()
+    assert not lazy.explained, "statuses are decided without explanations"
     eager = screener.screen(rec, as_of, explain=True)
+    assert decided == eager.statuses()
     assert eager.explained
     explained = {r.id: (r.status, r.eligible_from) for c in eager.criteria for r in c.walk()}
     assert screener.decisions(rec, as_of) == explained

@@ -88,10 +88,9 @@ class AnalyteReader:
         for coding in self.codings:
             held = observations.get(coding)
             if held:
-                for o in held:
-                    when = o.when
-                    if when is not None and first_day <= when <= as_of:
-                        inside.append(o)
+                found = [o for o in held if o.when is not None and first_day <= o.when <= as_of]
+                if found:
+                    inside = found if not inside else inside + found
         n = len(inside)
         if n == 0:
             return inside

@@ -4,6 +4,10 @@ A `Screener` compiles the criteria once; `screen` then runs per patient. The cri
 adds what the spec puts above the rules: not-applicable criteria, attestations that decide what
 the record leaves unknown (and contradictions reported, the record winning), compound criteria
 from their parts, and the day a time-limited exclusion lapses.
+
+`screen` decides only what a verdict needs, cheapest criterion first, and leaves statuses,
+reasons and evidence to be built when the report is read: screening a population for its
+verdicts never formats a word, and a report read in full is the same as one built at once.
 """
 
 from __future__ import annotations
@@ -79,9 +83,10 @@ class Screener:
     """The criteria of one trial, compiled for screening many patients.
 
     Each criterion is compiled twice: into deciders, which `screen` runs for the verdict and
-    the days things change, and into checks, which explain (reasons, evidence, what is
-    missing) when a report's explanations are first read. Both read the same per-patient
-    indexes of the `Context`; tests hold the two to the same statuses on every case.
+    the day it changes, and into checks, which decide and explain every criterion (status,
+    reason, evidence, what is missing) when a report's criteria are first read. Both read the
+    same per-patient indexes of the `Context`; tests hold the two to the same statuses and
+    eligible_from on every case, and `_explain` refuses a report on which they disagree.
     """
 
     def __init__(self, criteria: CriteriaSet, knowledge_: Knowledge | None = None) -> None:
@@ -148,12 +153,7 @@ class Screener:
         ctx = Context(record.facts, as_of)
         verdict, eligible_from = self._verdict(ctx)
         report = PatientReport(
-            record.patient_id,
-            self.criteria.trial,
-            as_of,
-            verdict,
-            eligible_from,
-            explain=lambda: self._explain(ctx, record, verdict, eligible_from),
+            record.patient_id, self.criteria.trial, as_of, verdict, eligible_from, explain=_Pending(self, ctx, record, verdict, eligible_from)
         )
         if explain:
             report.criteria  # noqa: B018  (builds the explanations now)
@@ -181,13 +181,13 @@ class Screener:
             return "ineligible", latest
         return ("needs_review" if unknown else "eligible"), None
 
-    def decisions(self, record: PatientRecord, as_of: date) -> dict[str, Decided]:
+    def decisions(self, record: PatientRecord, as_of: date, ctx: Context | None = None) -> dict[str, Decided]:
         """(status, eligible_from) of every criterion and part, by the deciders alone.
 
         What the explaining path must agree with (the tests hold them to it); also a cheap
         way to compare statuses with another engine.
         """
-        ctx = Context(record.facts, as_of)
+        ctx = ctx or Context(record.facts, as_of)
         out: dict[str, Decided] = {}
 
         def walk(comp: _Compiled) -> None:
@@ -261,6 +261,26 @@ class Screener:
                     warnings.append(f"{c.id}: {note}")
         eligible_from = out.changes_on if status == "fail" else None
         return CriterionResult(c.id, c.kind, c.text, status, reason, evidence, missing, eligible_from)
+
+
+class _Pending:
+    """A screened patient's explanations, built by the screener when the report is read."""
+
+    __slots__ = ("screener", "ctx", "record", "verdict", "eligible_from")
+
+    def __init__(self, screener: Screener, ctx: Context, record: PatientRecord, verdict: Verdict, eligible_from: date | None) -> None:
+        self.screener = screener
+        self.ctx = ctx
+        self.record = record
+        self.verdict: Verdict = verdict
+        self.eligible_from = eligible_from
+
+    def explain(self) -> tuple[list[CriterionResult], list[str]]:
+        return self.screener._explain(self.ctx, self.record, self.verdict, self.eligible_from)
+
+    def statuses(self) -> dict[str, Status]:
+        decided = self.screener.decisions(self.record, self.ctx.as_of, self.ctx)
+        return {cid: status for cid, (status, _) in decided.items()}
 
 
 def screen(criteria: CriteriaSet, record: PatientRecord, as_of: date) -> PatientReport:

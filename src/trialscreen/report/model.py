@@ -6,10 +6,9 @@ the same everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import orjson
 
@@ -76,6 +75,18 @@ class CriterionResult:
         return out
 
 
+class Explainer(Protocol):
+    """What a report left to explain on first read."""
+
+    def explain(self) -> tuple[list[CriterionResult], list[str]]:
+        """Every criterion with its explanation, and the record's warnings."""
+        ...
+
+    def statuses(self) -> dict[str, Status]:
+        """Status by criterion and part id, without the explanations."""
+        ...
+
+
 class PatientReport:
     """The verdict on one patient, and every criterion with its explanation.
 
@@ -97,7 +108,7 @@ class PatientReport:
         criteria: list[CriterionResult] | None = None,
         warnings: list[str] | None = None,
         *,
-        explain: Callable[[], tuple[list[CriterionResult], list[str]]] | None = None,
+        explain: Explainer | None = None,
     ) -> None:
         if criteria is None and explain is None:
             raise ValueError("a report needs its criteria, or a way to explain them")
@@ -132,7 +143,7 @@ class PatientReport:
 
     def _explained(self) -> None:
         assert self._explain is not None
-        criteria, warnings = self._explain()
+        criteria, warnings = self._explain.explain()
         self._criteria, self._warnings, self._explain = criteria, warnings, None
 
     def to_json(self) -> dict[str, Any]:
@@ -151,7 +162,12 @@ class PatientReport:
         return orjson.dumps(self.to_json(), option=orjson.OPT_APPEND_NEWLINE)
 
     def statuses(self) -> dict[str, Status]:
-        """Status by criterion and part id (what the population engine compares)."""
+        """Status by criterion and part id (what the population engine compares).
+
+        Before the explanations are read, decided without building them.
+        """
+        if self._criteria is None and self._explain is not None:
+            return self._explain.statuses()
         return {r.id: r.status for c in self.criteria for r in c.walk()}
 
     def __eq__(self, other: object) -> bool:
