@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from trialscreen.criteria import duration
 from trialscreen.criteria.nodes import Allergy, Consent, Immunization, Medication, Procedure
@@ -26,6 +27,10 @@ def _name(codes: tuple[Coding, ...], text: str) -> str:
     return f"{code} ({shown})" if code and shown else (code or shown or "uncoded")
 
 
+_words = lru_cache(maxsize=256)(duration.words)
+"""A window in words ("3 months"), worked out once per window."""
+
+
 def _windowed(
     dated: list[tuple[Evidence, date | None]], window: str | None, as_of: date, title: str
 ) -> Outcome:
@@ -34,7 +39,7 @@ def _windowed(
         if dated:
             return Outcome(TRUE, f"record of {title}", [e for e, _ in dated])
         return Outcome(FALSE, f"no record of {title}")
-    words = duration.words(window)
+    words = _words(window)
     inside = [(e, d) for e, d in dated if d is not None and duration.add(d, window) > as_of]
     if inside:
         latest = max(d for _, d in inside if d is not None)
