@@ -21,8 +21,12 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trialscreen.criteria.criterion import Criterion
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / ".." / "shared" / "data"
@@ -50,21 +54,18 @@ def chia_train_lines(chia: Path) -> list[tuple[str, str]]:
     return out
 
 
-def gaps(items: Sequence[tuple[str, str]], top: int) -> dict[str, object]:
-    """Manual-review lines grouped by the parser's reason, and the unread words most often left."""
+def gaps(criteria: Iterable[Criterion], top: int) -> dict[str, object]:
+    """Manual-review leaf criteria grouped by the parser's reason, and the unread words most often left."""
     from collections import Counter
 
     from trialscreen.criteria.nodes import ManualReview
-    from trialscreen.parse.build import CriteriaParser
     from trialscreen.parse.compare import leaves
     from trialscreen.parse.stats import status
 
-    parser = CriteriaParser()
     reasons: Counter[str] = Counter()
     words: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
-    for i, (kind, line) in enumerate(items):
-        crit = parser.parse_item(line, "exclusion" if kind == "exclusion" else "inclusion", f"g-{i}", None)
+    for crit in criteria:
         for leaf in crit.walk():
             if leaf.parts or status(leaf.rule, {}) == "computable":
                 continue
@@ -75,7 +76,7 @@ def gaps(items: Sequence[tuple[str, str]], top: int) -> dict[str, object]:
                     reasons[reason] += 1
                     examples.setdefault(reason, [])
                     if len(examples[reason]) < 3:
-                        examples[reason].append(line[:160])
+                        examples[reason].append(leaf.text[:160])
                     if ":" in label:
                         words.update(w.lower() for w in label.split(":", 1)[1].split())
     return {
@@ -142,13 +143,14 @@ def main(argv: list[str] | None = None) -> int:
                   "computable_or_partial_share": (ct["computable"] + ct["partial"]) / ct_total},
     }  # fmt: skip
     if args.gaps:
-        from trialscreen.parse.split import split_criteria
-
-        ct_items = [(it.kind, it.text) for t in trials for it in split_criteria(t.eligibility_criteria or "", "inclusion")]
-        result["gaps"] = {
-            "chia_train": gaps(chia_train_lines(DATA / "chia" / "chia_with_scope"), args.gaps),
-            "ctgov": gaps(ct_items, args.gaps),
-        }
+        gap_parser = CriteriaParser()
+        chia_train = [
+            gap_parser.parse_item(line, "exclusion" if kind == "exclusion" else "inclusion", f"g-{i}", None)
+            for i, (kind, line) in enumerate(chia_train_lines(DATA / "chia" / "chia_with_scope"))
+        ]
+        by_id = {t.nct_id: t for t in trials}
+        ct_criteria = [c for t in by_id.values() for c in CriteriaParser().parse_text(t.eligibility_criteria or "", t.nct_id).criteria.criteria]
+        result["gaps"] = {"chia_train": gaps(chia_train, args.gaps), "ctgov": gaps(ct_criteria, args.gaps)}
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
