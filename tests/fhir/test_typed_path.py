@@ -1,11 +1,12 @@
-"""The typed path (msgspec structs) reads an Observation exactly as the general path (dict).
+"""The typed path (msgspec structs) reads a resource exactly as the general path (dict).
 
-Bulk NDJSON Observations are decoded into typed structs for speed; every line those reject
-goes through the general path. These tests hold the two to one meaning: on every Observation
-of the examples, the Synthea sample and generated bulk data, and on hypothesis-made variants
-with wrong types, nulls and odd values in every field the facts read, the typed path either
-declines or gives the very facts (and notes) of the general one; and whole NDJSON files,
-malformed lines included, read to the same records and problems either way.
+Bulk NDJSON Observations, Conditions, Immunizations and Procedures are decoded into typed
+structs for speed; every line those reject goes through the general path. These tests hold the
+two to one meaning: on every such resource of the examples, the Synthea sample and generated
+bulk data, and on hypothesis-made variants with wrong types, nulls and odd values in every
+field the facts read, the typed path either declines or gives the very facts (and notes) of
+the general one; and whole NDJSON files, malformed lines included, read to the same records
+and problems either way.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from trialscreen.fhir.facts import Coding, Facts
 from trialscreen.fhir.ndjson import read_ndjson
 from trialscreen.fhir.normalise import add
 from trialscreen.fhir.read import PatientRecord, RecordProblem
-from trialscreen.fhir.typed import add_observation, decode_observation
+from trialscreen.fhir.typed import ADDERS, decode_line
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "patients"
@@ -49,22 +50,25 @@ def line_of(res: Resource) -> bytes:
     return dumps({"resourceType": res.get("resourceType", "Observation"), **res})
 
 
+KINDS = ("Observation", "Condition", "Immunization", "Procedure")
+
+
 def both(line: bytes, wanted: Wanted = None) -> tuple[Facts | None, Facts]:
     """(facts by the typed path or None if it declines, facts by the general path)."""
     general = Facts("p")
     add(orjson.loads(line), general, wanted)
-    typed = decode_observation(line)
+    typed = decode_line(line)
     if typed is None:
         return None, general
     got = Facts("p")
-    add_observation(typed, got, wanted)
+    ADDERS[type(typed)](typed, got, wanted)
     return got, general
 
 
-def observations_in(bundle: Any) -> Iterator[Resource]:
+def typed_kinds_in(bundle: Any) -> Iterator[Resource]:
     for entry in bundle.get("entry", []) if isinstance(bundle, dict) else []:
         res = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(res, dict) and res.get("resourceType") == "Observation":
+        if isinstance(res, dict) and res.get("resourceType") in KINDS:
             yield res
 
 
@@ -85,31 +89,53 @@ def builder_observations() -> list[Resource]:
     return [r for r in p.resources() if r["resourceType"] == "Observation"]
 
 
+def builder_others() -> list[Resource]:
+    """Conditions, Immunizations and Procedures of every shape the builder writes."""
+    p = PatientBuilder("t", birth_date="1980-06-15", gender="female")
+    p.condition("C92.02", onset="2025-06-01", recorded="2025-06-03", text="AML", display="AML in relapse")
+    p.condition("I21.9", onset="2026-09", abatement="2026-10-01", clinical_status="resolved", verification="confirmed")
+    p.condition("G35", onset="2020", clinical_status=None, verification="refuted")
+    p.condition("C92.00", onset="2026-11-20T10:00:00Z", verification="entered-in-error")
+    p.immunization("21", when="2026-11-20")
+    p.immunization("115", when="2026-11", status="not-done")
+    p.procedure("http://www.ama-assn.org/go/cpt", "38241", when="2026-10-01", category="387713003", display="transplant")
+    p.procedure("http://www.ama-assn.org/go/cpt", "44140", when="2026-10-01", period=True)
+    p.procedure("http://www.ama-assn.org/go/cpt", "44140", when="2026-10-01", status="not-done")
+    out = [r for r in p.resources() if r["resourceType"] in KINDS]
+    out.append(out[0] | {"abatementBoolean": True, "id": "ab"})
+    out.append(out[0] | {"abatementString": "in childhood", "id": "as"})
+    out.append(out[0] | {"abatementAge": {"value": 12}, "abatementPeriod": {"end": "2001"}, "id": "ag"})
+    out.append(out[0] | {"onsetPeriod": {"start": "2019-03"}, "onsetDateTime": "", "id": "op"})
+    out.append(out[-5] | {"category": [{"coding": [{"system": "http://snomed.info/sct", "code": "387713003"}]}], "id": "cl"})
+    return out
+
+
 @pytest.fixture(scope="module")
-def generated() -> list[bytes]:
+def generated() -> dict[str, list[bytes]]:
     from trialscreen.synth import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         generate(persons=40, seed=11, out=Path(tmp), as_of=date(2026, 11, 25), formats=("fhir",))
-        return (Path(tmp) / "fhir" / "Observation.ndjson").read_bytes().splitlines()
+        return {kind: (Path(tmp) / "fhir" / f"{kind}.ndjson").read_bytes().splitlines() for kind in KINDS}
 
 
-def test_every_generated_observation_is_read_typed_and_the_same(generated: list[bytes]) -> None:
-    assert len(generated) > 500
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_generated_resource_is_read_typed_and_the_same(generated: dict[str, list[bytes]], kind: str) -> None:
+    assert len(generated[kind]) > (500 if kind == "Observation" else 10)
     for wanted in WANTED:
-        for line in generated:
+        for line in generated[kind]:
             typed, general = both(line, wanted)
             assert typed is not None, line  # bulk data never needs the general path
             assert typed == general, line
 
 
-def test_observations_of_the_examples_and_the_synthea_sample_read_the_same() -> None:
+def test_resources_of_the_examples_and_the_synthea_sample_read_the_same() -> None:
     bundles = sorted(EXAMPLES.glob("*.json")) + sorted(SYNTHEA.glob("*.json"))
     seen = typed_count = 0
     for path in bundles:
         if path.stat().st_size == 0:
             continue
-        for res in observations_in(orjson.loads(path.read_bytes())):
+        for res in typed_kinds_in(orjson.loads(path.read_bytes())):
             for wanted in WANTED:
                 typed, general = both(line_of(res), wanted)
                 seen += 1
@@ -119,8 +145,8 @@ def test_observations_of_the_examples_and_the_synthea_sample_read_the_same() -> 
     assert seen > 1000 and typed_count > 0.9 * seen
 
 
-def test_builder_observations_read_the_same() -> None:
-    for res in builder_observations():
+def test_builder_resources_read_the_same() -> None:
+    for res in builder_observations() + builder_others():
         for wanted in WANTED:
             typed, general = both(line_of(res), wanted)
             assert typed is not None and typed == general, res
@@ -139,6 +165,13 @@ _PATHS: list[tuple[Any, ...]] = [
     ("referenceRange", 0, "type"), ("referenceRange", 0, "high"), ("referenceRange", 0, "high", "value"),
     ("component",), ("component", 0, "code"), ("component", 0, "valueQuantity", "value"), ("category",),
     ("note",), ("resourceType",),
+    # Condition, Immunization, Procedure
+    ("clinicalStatus",), ("clinicalStatus", "coding", 0, "code"), ("verificationStatus",),
+    ("verificationStatus", "coding", 0, "code"), ("onsetDateTime",), ("onsetPeriod",), ("onsetPeriod", "start"),
+    ("recordedDate",), ("abatementDateTime",), ("abatementPeriod",), ("abatementPeriod", "end"),
+    ("abatementPeriod", "start"), ("abatementBoolean",), ("abatementString",), ("abatementAge",),
+    ("vaccineCode",), ("vaccineCode", "coding", 0, "code"), ("occurrenceDateTime",), ("performedDateTime",),
+    ("performedPeriod",), ("performedPeriod", "start"), ("category", 0), ("category", "coding"),
 ]
 _DATES = ["2026-11-20", "2026-11", "2026", "2026-11-20T10:00:00Z", "2026-11-20T10:00:00+02:00",
           "2026-11-20T10:00:00", "20261120T100000", "2026-13-01", "", "soon", "2026-11-20T25:00:00Z"]
@@ -178,7 +211,7 @@ def mutate(res: Resource, path: tuple[Any, ...], value: Any) -> None:
             node[last] = value
 
 
-_BASES = builder_observations()
+_BASES = builder_observations() + builder_others()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -208,7 +241,7 @@ def test_variants_read_the_same_or_go_the_general_way(base: Resource, mutations:
     ],
 )
 def test_the_typed_path_declines_what_only_the_general_path_judges(line: bytes) -> None:
-    assert decode_observation(line) is None
+    assert decode_line(line) is None
 
 
 def test_duplicate_keys_read_as_the_general_path_reads_them() -> None:
@@ -278,3 +311,20 @@ def test_a_line_that_is_no_resource_among_observations_is_reported(tmp_path: Pat
     assert typed == general
     assert [type(x).__name__ for x in typed] == ["RecordProblem", "PatientRecord"]
     assert isinstance(typed[0], RecordProblem) and "line 2 is not a FHIR resource" in typed[0].message
+
+
+def test_a_bad_line_after_blocks_decoded_whole_is_named_by_its_line_number(tmp_path: Path) -> None:
+    base = builder_observations()[0]
+    lines = []
+    for i in range(600):  # about 250 kB: several blocks decoded in one call each
+        lines.append(line_of(base | {"id": f"o{i}", "subject": {"reference": f"Patient/p{i // 100}"}}))
+        if i % 50 == 0:
+            lines.append(b"")  # blank lines count as lines
+    bad_at = len(lines) - 20
+    lines.insert(bad_at, b'{"resourceType":"Observation","id":')
+    (tmp_path / "Patient.ndjson").write_bytes(b"".join(b'{"resourceType":"Patient","id":"p%d"}\n' % i for i in range(6)))
+    (tmp_path / "Observation.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+    typed, general = read_both(tmp_path)
+    assert typed == general
+    [problem] = [x for x in typed if isinstance(x, RecordProblem)]
+    assert f"line {bad_at + 1} is not valid JSON" in problem.message

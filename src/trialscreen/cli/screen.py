@@ -6,7 +6,7 @@ import gc
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import orjson
 import typer
@@ -45,10 +45,11 @@ def screen_command(
     problems = 0
     patients = 0
     out = Console(soft_wrap=False, highlight=False) if fmt is Format.text else None
-    write = sys.stdout.buffer.write
+    lines = _JsonLines(sys.stdout.buffer)
     for item in read_records(files):
         if isinstance(item, RecordProblem):
             problems += 1
+            lines.flush()  # the lines of the patients before it come first
             error(f"{item.source}: {item.message}")
             continue
         patients += 1
@@ -56,13 +57,36 @@ def screen_command(
         if out is not None:
             out.print(render(report, source=item.source))
         else:
-            write(orjson.dumps(report.to_json()) + b"\n")
+            lines.add(orjson.dumps(report.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+    lines.flush()
     sys.stdout.flush()
     if patients == 0 and problems == 0:
         error("no patients found in the given files")
         raise typer.Exit(1)
     if problems:
         raise typer.Exit(1)
+
+
+class _JsonLines:
+    """JSON lines gathered into writes of about a megabyte (a report is some 12 kB, one write each costs)."""
+
+    def __init__(self, sink: BinaryIO, size: int = 1 << 20) -> None:
+        self.sink, self.size = sink, size
+        self.pending: list[bytes] = []
+        self.bytes = 0
+
+    def add(self, line: bytes) -> None:
+        self.pending.append(line)
+        self.bytes += len(line)
+        if self.bytes >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.sink.write(b"".join(self.pending))
+            self.sink.flush()
+            self.pending.clear()
+            self.bytes = 0
 
 
 def register(app: typer.Typer) -> None:

@@ -14,11 +14,12 @@ problem names the file and the line, the records it would have completed carry a
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import msgspec
 import orjson
@@ -27,26 +28,26 @@ from trialscreen.fhir.facts import Coding, Facts
 from trialscreen.fhir.normalise import add
 from trialscreen.fhir.record import PatientRecord, RecordError, RecordProblem
 from trialscreen.fhir.typed import (
-    OBSERVATION_PREFIX,
+    ADDERS,
+    DECODER,
+    PREFIXES,
     SUBJECTS,
+    TYPED,
     Subjects,
-    TypedObservation,
+    Typed,
     _Reference,
-    add_observation,
-    decode_observation,
+    decode_line,
     patient_reference,
     subjects_of_line,
 )
 
 Resource = dict[str, Any]
 Wanted = Callable[[Coding], bool] | None
-Item = TypedObservation | Resource
-"""One resource read from a line: a typed Observation or, for everything else, a dict."""
+Item = Typed | Resource
+"""One resource read from a line: typed (`typed.TYPED`) or, for every other kind, a dict."""
 
 _BLOCK = 1 << 16
 """Bytes read at a time: small enough that a block's resources are still in the CPU cache when used."""
-_OBSERVATIONS = msgspec.json.Decoder(TypedObservation)
-_LINE_OBSERVATION = b"\n" + OBSERVATION_PREFIX
 _SUBJECT = attrgetter("subject")
 _REFERENCE = attrgetter("reference")
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary", "source")
@@ -78,28 +79,53 @@ def key_of(reference: str | None) -> str | None:
 
 
 def _blocks(path: Path) -> Iterator[bytes]:
-    """The file in blocks of whole lines (each ends with a newline but perhaps the file's last)."""
+    """The file in blocks of whole lines (each ends with a newline but perhaps the file's last).
+
+    The file is mapped into memory, so each block is one copy of its bytes.
+    """
     try:
         handle = path.open("rb")
     except OSError as exc:
         raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
-        rest = b""
-        while True:
-            try:
-                block = handle.read(_BLOCK)
-            except OSError as exc:
-                raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
-            if not block:
-                break
-            cut = block.rfind(b"\n") + 1
-            if cut == 0:
-                rest += block
-                continue
-            yield rest + block[:cut] if rest else block[:cut]
-            rest = block[cut:]
-        if rest:
-            yield rest
+        try:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # empty, or not a regular file
+            yield from _read_blocks(path, handle)
+            return
+        with view:
+            start, size = 0, len(view)
+            while start < size:
+                end = view.rfind(b"\n", start, start + _BLOCK) + 1
+                if end <= start:  # a line longer than a block
+                    end = view.find(b"\n", start + _BLOCK) + 1 or size
+                yield view[start:end]
+                start = end
+
+
+def _read_blocks(path: Path, handle: BinaryIO) -> Iterator[bytes]:
+    rest = b""
+    while True:
+        try:
+            block = handle.read(_BLOCK)
+        except OSError as exc:
+            raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
+        if not block:
+            break
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            rest += block
+            continue
+        yield rest + block[:cut] if rest else block[:cut]
+        rest = block[cut:]
+    if rest:
+        yield rest
+
+
+def _newlines_before(path: Path, offset: int) -> int:
+    """How many lines the file has before byte `offset` (for naming a bad line)."""
+    with path.open("rb") as handle:
+        return handle.read(offset).count(b"\n")
 
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -134,14 +160,14 @@ def lines(path: Path) -> Iterator[tuple[int, Resource]]:
 
 def read_line(line: bytes, path: Path, number: int, typed: bool = True) -> tuple[str | None, Item]:
     """(patient reference, resource) of one line: typed when it can be, a dict otherwise."""
-    found = decode_observation(line) if typed else None
+    found = decode_line(line) if typed else None
     if found is not None:
         return patient_reference(found), found
     res = load_line(line, path, number)
     return patient_of(res), res
 
 
-def _references(found: list[TypedObservation] | list[Subjects]) -> list[str | None]:
+def _references(found: list[Typed] | list[Subjects]) -> list[str | None]:
     """The patient reference of each decoded line (in C when every line has a plain subject)."""
     subjects = list(map(_SUBJECT, found))
     if set(map(type, subjects)) == {_Reference}:
@@ -217,7 +243,9 @@ class Stream:
         self.run = 0
         self.grouped: dict[int, list[Item]] | None = None
         self._blocks = _blocks(path)
-        self._lines = 0
+        self._offset = 0
+        self._lines: int | None = 0
+        """Lines before the next block; None once a block was decoded whole (counted again if needed)."""
         if not in_patient_order(path, order):
             grouped: dict[int, list[Item]] = {}
             try:
@@ -242,22 +270,21 @@ class Stream:
         except RecordError as exc:
             self.error = exc
             raise
-        first = self._lines
-        self._lines += block.count(b"\n") + (not block.endswith(b"\n"))
+        offset, first = self._offset, self._lines
+        self._offset += len(block)
         items: list[Item] | None = None
-        if self.typed and block.startswith(OBSERVATION_PREFIX) and block.isascii():
+        if self.typed and block.startswith(PREFIXES) and block.isascii():
             try:
-                items = cast("list[Item]", _OBSERVATIONS.decode_lines(block))
+                found = DECODER.decode_lines(block)
             except msgspec.MsgspecError:
-                items = None
-            # The struct takes a line without resourceType too: use the block only if every
-            # line that is not blank starts as an Observation.
-            if items is not None and len(items) != 1 + block.count(_LINE_OBSERVATION):
-                items = None
+                found = None
+            if found is not None and set(map(type, found)).issubset(TYPED):
+                items = cast("list[Item]", found)
+                self._lines = None
         if items is not None:
             refs = _references(items)  # type: ignore[arg-type]
         else:
-            items, refs = self._read_lines(block, first)
+            items, refs = self._read_lines(block, first, offset)
         self.items, self.runs, self.run = items, [], 0
         start = 0
         order = self.order
@@ -271,17 +298,27 @@ class Stream:
             start = end
         return True
 
-    def _read_lines(self, block: bytes, first: int) -> tuple[list[Item], list[str | None]]:
+    def _read_lines(self, block: bytes, first: int | None, offset: int) -> tuple[list[Item], list[str | None]]:
         """Line by line: typed where it can be, else a dict; stops at a bad line (kept in `error`)."""
         items: list[Item] = []
         refs: list[str | None] = []
-        for number, line in enumerate(block.split(b"\n"), start=first + 1):
+        raw = block.split(b"\n")
+        if not raw[-1]:
+            raw.pop()
+        if first is not None:
+            self._lines = first + len(raw)
+        for index, line in enumerate(raw):
             if not line.strip():
                 continue
             try:
-                ref, item = read_line(line, self.path, number, self.typed)
+                ref, item = read_line(line, self.path, index + 1 + (first or 0), self.typed)
             except RecordError as exc:
                 self.error = exc
+                if first is None:  # the same error, naming the line by its number in the file
+                    try:
+                        load_line(line, self.path, _newlines_before(self.path, offset) + index + 1)
+                    except RecordError as named:
+                        self.error = named
                 break
             if type(item) is dict and item.get("resourceType") == "Patient":
                 continue  # read with the Patient files
@@ -372,8 +409,9 @@ def read_ndjson(files: list[Path], wanted: Wanted = None, typed: bool = True) ->
                 yield RecordProblem(str(stream.path), str(exc))
                 continue
             for item in items:
-                if type(item) is TypedObservation:
-                    add_observation(item, facts, wanted)
+                adder = ADDERS.get(type(item))
+                if adder is not None:
+                    adder(item, facts, wanted)
                 else:
                     add(item, facts, wanted, medications)  # type: ignore[arg-type]
         if broken:

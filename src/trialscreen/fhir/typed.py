@@ -1,15 +1,16 @@
-"""Observation lines of bulk NDJSON decoded straight into typed structs (msgspec).
+"""Bulk NDJSON lines decoded straight into typed structs (msgspec).
 
-Observations are about nine resources in ten of bulk data. Decoding one into structs that
-declare only the fields the facts read skips every other field in C and checks the type of
-each field that is read, several times cheaper than a dict per object and a walk over it.
+Observations are about nine resources in ten of bulk data; Conditions, Immunizations and
+Procedures most of the rest. Decoding one into structs that declare only the fields the facts
+read skips every other field in C and checks the type of each field that is read, several
+times cheaper than a dict per object and a walk over it.
 
-There is still one meaning of a resource: the general path (`orjson` → dict →
-`normalise.observation`). The structs accept only the clean shape of each field they declare
-(a wrong type, a `null` where a value belongs, an integer outside orjson's range or an unknown
-comparator is a rejection), and whatever they reject is read again by the general path, so its
-notes and errors are exactly that path's. For what they accept, `add_observation` builds the
-same fact as `normalise.observation`; tests/fhir/test_typed_path.py holds the two together.
+There is still one meaning of a resource: the general path (`orjson` → dict → `normalise`).
+The structs accept only the clean shape of each field they declare (a wrong type, a `null`
+where a value belongs, an integer outside orjson's range or an unknown comparator is a
+rejection), and whatever they reject is read again by the general path, so its notes and
+errors are exactly that path's. For what they accept, the `add_*` functions here build the same
+facts as `normalise`; tests/fhir/test_typed_path.py holds the two together.
 
 One difference is known and deliberate: msgspec skips the fields the structs do not declare
 without converting their numbers, so a number beyond the range of a double (``1e400``) in a
@@ -19,18 +20,27 @@ field the criteria never read no longer makes the whole line unreadable.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-from trialscreen.fhir.facts import _STAMPS, Coding, Facts, FieldError, ObservationFact, Quantity, parse_instant_and_date
+from trialscreen.fhir.facts import (
+    _STAMPS,
+    Coding,
+    ConditionFact,
+    Facts,
+    FieldError,
+    ImmunizationFact,
+    ObservationFact,
+    ProcedureFact,
+    Quantity,
+    parse_date,
+    parse_instant_and_date,
+)
 
 UCUM = "http://unitsofmeasure.org"
 _RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
-
-OBSERVATION_PREFIX = b'{"resourceType":"Observation"'
-"""How an Observation line starts when written compactly with resourceType first (bulk exports)."""
 
 # orjson reads integers in [-2**63, 2**64 - 1] as int and larger ones as float; the struct
 # takes int64 only and leaves the rest to the general path, which judges them as it always did.
@@ -44,7 +54,7 @@ class _Coding(Struct, gc=False):
 
 
 class _Concept(Struct, gc=False):
-    coding: list[_Coding] = []
+    coding: tuple[_Coding, ...] = ()
     text: str | None = None
 
 
@@ -95,9 +105,74 @@ class TypedObservation(Struct, gc=False, tag_field="resourceType", tag="Observat
     valueInteger: _OrjsonInt | UnsetType = UNSET  # noqa: N815 (present-but-null is the general path's)
     valueCodeableConcept: _Concept | UnsetType = UNSET  # noqa: N815
     valueString: str | UnsetType = UNSET  # noqa: N815
-    interpretation: list[_Concept] = []
-    referenceRange: list[_Range] = []  # noqa: N815
-    component: list[_Component] = []
+    interpretation: tuple[_Concept, ...] = ()
+    referenceRange: tuple[_Range, ...] = ()  # noqa: N815
+    component: tuple[_Component, ...] = ()
+
+
+class _Span(Struct, gc=False):
+    start: str | None = None
+    end: str | None = None
+
+
+class TypedCondition(Struct, gc=False, tag_field="resourceType", tag="Condition"):
+    """The fields of a Condition that facts read."""
+
+    id: str = "?"
+    status: str | None = None
+    clinicalStatus: _Concept | None = None  # noqa: N815
+    verificationStatus: _Concept | None = None  # noqa: N815
+    code: _Concept | None = None
+    subject: _Ref = None
+    patient: _Ref = None
+    beneficiary: _Ref = None
+    source: _Ref = None
+    onsetDateTime: str | None = None  # noqa: N815
+    onsetPeriod: _Period | None = None  # noqa: N815
+    recordedDate: str | None = None  # noqa: N815
+    abatementDateTime: str | None = None  # noqa: N815
+    abatementPeriod: _Span | None = None  # noqa: N815
+    abatementBoolean: bool | None = None  # noqa: N815
+    abatementString: str | None = None  # noqa: N815
+    abatementAge: dict[str, Any] | None = None  # noqa: N815
+
+
+class TypedImmunization(Struct, gc=False, tag_field="resourceType", tag="Immunization"):
+    """The fields of an Immunization that facts read."""
+
+    id: str = "?"
+    status: str | None = None
+    vaccineCode: _Concept | None = None  # noqa: N815
+    subject: _Ref = None
+    patient: _Ref = None
+    beneficiary: _Ref = None
+    source: _Ref = None
+    occurrenceDateTime: str | None = None  # noqa: N815
+
+
+class TypedProcedure(Struct, gc=False, tag_field="resourceType", tag="Procedure"):
+    """The fields of a Procedure that facts read."""
+
+    id: str = "?"
+    status: str | None = None
+    code: _Concept | None = None
+    category: _Concept | tuple[_Concept, ...] | None = None
+    subject: _Ref = None
+    patient: _Ref = None
+    beneficiary: _Ref = None
+    source: _Ref = None
+    performedDateTime: str | None = None  # noqa: N815
+    performedPeriod: _Period | None = None  # noqa: N815
+
+
+Typed = TypedObservation | TypedCondition | TypedImmunization | TypedProcedure
+TYPED = (TypedObservation, TypedCondition, TypedImmunization, TypedProcedure)
+PREFIXES = tuple(b'{"resourceType":"%s"' % kind.__struct_config__.tag.encode() for kind in TYPED)  # type: ignore[union-attr]
+"""How a line of each typed kind starts when written compactly with resourceType first (bulk exports)."""
+
+
+class NoResourceType(Struct, gc=False, tag_field="resourceType", tag=""):
+    """Never a resource: in a union with `TypedObservation` it makes resourceType required."""
 
 
 class Subjects(Struct, gc=False):
@@ -109,7 +184,7 @@ class Subjects(Struct, gc=False):
     source: _Ref = None
 
 
-_OBSERVATION = msgspec.json.Decoder(TypedObservation)
+DECODER = msgspec.json.Decoder(Typed | NoResourceType)
 SUBJECTS = msgspec.json.Decoder(Subjects)
 
 
@@ -124,14 +199,15 @@ def utf8(line: bytes) -> bool:
     return True
 
 
-def decode_observation(line: bytes) -> TypedObservation | None:
-    """The Observation on this line, or None when the general path must read the line."""
-    if not line.startswith(OBSERVATION_PREFIX) or not utf8(line):
+def decode_line(line: bytes) -> Typed | None:
+    """The typed resource on this line, or None when the general path must read the line."""
+    if not line.startswith(PREFIXES) or not utf8(line):
         return None
     try:
-        return _OBSERVATION.decode(line)
+        found = DECODER.decode(line)
     except msgspec.MsgspecError:
         return None
+    return None if type(found) is NoResourceType else found
 
 
 def subjects_of_line(line: bytes) -> Subjects | None:
@@ -144,7 +220,7 @@ def subjects_of_line(line: bytes) -> Subjects | None:
         return None
 
 
-def patient_reference(res: TypedObservation | Subjects) -> str | None:
+def patient_reference(res: Typed | Subjects) -> str | None:
     """The reference to the resource's patient: as `read._patient_of` finds it in a dict."""
     for ref in (res.subject, res.patient, res.beneficiary, res.source):
         if ref is None:
@@ -206,7 +282,7 @@ def _first_code(concept: _Concept | None) -> str | None:
     return None
 
 
-def _reference_high(ranges: list[_Range]) -> Quantity | None:
+def _reference_high(ranges: tuple[_Range, ...]) -> Quantity | None:
     for rng in ranges:
         if rng.type is None or _first_code(rng.type) in (None, "normal"):
             return _quantity(rng.high)
@@ -269,3 +345,69 @@ def add_observation(res: TypedObservation, facts: Facts, wanted: Callable[[Codin
             observations[coding] = [fact]
         else:
             found.append(fact)
+
+
+_IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+
+
+def add_condition(res: TypedCondition, facts: Facts, wanted: object = None) -> None:
+    """As `normalise.condition` (and `normalise.add`) on the same Condition as a dict."""
+    if res.status == "entered-in-error" or _first_code(res.verificationStatus) in _IGNORED_VERIFICATION:
+        return
+    codes, text = _codings(res.code)
+    onset_period, span = res.onsetPeriod, res.abatementPeriod
+    try:
+        onset = parse_date(res.onsetDateTime or (onset_period.start if onset_period is not None else None), "onset")
+        recorded = parse_date(res.recordedDate, "recordedDate")
+        abatement_raw = res.abatementDateTime or (
+            (span.end or span.start) if span is not None else None
+        )
+        abatement = parse_date(abatement_raw, "abatement")
+    except FieldError as exc:
+        facts.notes.append(f"Condition/{res.id}: {exc}; its dates are not used")
+        onset = recorded = abatement = None
+    undated = abatement is None and (
+        res.abatementBoolean is True or res.abatementString is not None or res.abatementAge is not None
+    )
+    facts.conditions.append(
+        ConditionFact(res.id, codes, text, _first_code(res.clinicalStatus), onset, recorded, abatement, undated)
+    )
+
+
+def add_immunization(res: TypedImmunization, facts: Facts, wanted: object = None) -> None:
+    """As `normalise.immunization` on the same Immunization as a dict."""
+    if res.status != "completed":
+        return
+    codes, text = _codings(res.vaccineCode)
+    try:
+        when = parse_date(res.occurrenceDateTime, "occurrenceDateTime")
+    except FieldError as exc:
+        facts.notes.append(f"Immunization/{res.id}: {exc}; its date is not used")
+        when = None
+    facts.immunizations.append(ImmunizationFact(res.id, codes, text, when))
+
+
+def add_procedure(res: TypedProcedure, facts: Facts, wanted: object = None) -> None:
+    """As `normalise.procedure` on the same Procedure as a dict."""
+    if res.status in ("not-done", "entered-in-error"):
+        return
+    codes, text = _codings(res.code)
+    period = res.performedPeriod
+    try:
+        when = parse_date(res.performedDateTime or (period.start if period is not None else None), "performed")
+    except FieldError as exc:
+        facts.notes.append(f"Procedure/{res.id}: {exc}; its date is not used")
+        when = None
+    category = res.category
+    listed: tuple[_Concept | None, ...] = category if isinstance(category, tuple) else (category,)
+    categories = tuple([pair for concept in listed for pair in _pairs(concept)])
+    facts.procedures.append(ProcedureFact(res.id, codes, text, when, categories))
+
+
+ADDERS: dict[type, Callable[[Any, Facts, Callable[[Coding], bool] | None], None]] = {
+    TypedObservation: add_observation,
+    TypedCondition: add_condition,
+    TypedImmunization: add_immunization,
+    TypedProcedure: add_procedure,
+}
+"""How each typed resource is added to facts (a dict goes to `normalise.add`)."""
