@@ -99,7 +99,8 @@ def random_patient(draw: st.DrawFn) -> tuple[Record, date]:
             p.observation(code, value_code=draw(st.sampled_from([POSITIVE, NEGATIVE, "123"])), when=when)
         else:
             value = draw(st.floats(min_value=low, max_value=high, allow_nan=False))
-            p.observation(code, value=value, unit=unit, when=when, ref_high=ref_high)
+            oxygen = [("3151-8", draw(st.sampled_from([0.0, 2.0])), "L/min")] if code == "59408-5" and draw(st.booleans()) else []
+            p.observation(code, value=value, unit=unit, when=when, ref_high=ref_high, components=oxygen)
     for code in draw(st.lists(st.sampled_from(["38241", "92928", "44140", "62270"]), max_size=2)):
         done = p.procedure(CPT, code, when=draw(DATED), category=draw(st.sampled_from([None, "387713003"])))
         if draw(st.integers(0, 4)) == 0:  # now and then undated
@@ -107,11 +108,13 @@ def random_patient(draw: st.DrawFn) -> tuple[Record, date]:
             done.pop("performedPeriod", None)
     for cvx in draw(st.lists(st.sampled_from(["21", "03", "115"]), max_size=2)):
         p.immunization(cvx, when=draw(DATED))
-    for atc in draw(st.lists(st.sampled_from(["L04AD02", "H02AB02", "J01CA04", "J05AB01"]), max_size=2)):
-        p.medication_request(
+    for atc in draw(st.lists(st.sampled_from(["L04AD02", "H02AB02", "J01CA04", "J05AB01"]), max_size=3)):
+        order = p.medication_statement if draw(st.booleans()) else p.medication_request
+        order(
             code=atc, system=ATC, route=draw(st.sampled_from([None, "26643006", "6064005"])),
-            status=draw(st.sampled_from(["active", "completed", "stopped"])), authored=draw(DATED),
+            status=draw(st.sampled_from(["active", "completed", "stopped"])),
             end=draw(st.one_of(st.none(), DAY.map(str))), reason=draw(st.sampled_from([None, "169443000"])),
+            **({"start": draw(DATED)} if order == p.medication_statement else {"authored": draw(DATED)}),
         )
     if draw(st.booleans()):
         p.allergy(code="91936005", criticality=draw(st.sampled_from([None, "high", "low"])),
@@ -123,6 +126,9 @@ def random_patient(draw: st.DrawFn) -> tuple[Record, date]:
     if answers:
         p.attestation(answers, authored=draw(CLOSE.map(str)))
     resources: list[Resource] = p.resources()
+    observations = [r for r in resources if r["resourceType"] == "Observation"]
+    if len(observations) > 1 and draw(st.integers(0, 5)) == 0:
+        observations[-1]["id"] = observations[0]["id"]  # two results under one id (a malformed export)
     return Record.from_resources(resources, source="random"), draw(st.sampled_from(DAYS))
 
 
@@ -141,3 +147,41 @@ def test_a_report_explains_once_and_only_when_read() -> None:
     first = report.criteria
     assert report.explained
     assert report.criteria is first  # built once, then kept
+
+
+# --- an analyte's newest results: one window scan against the sorted reference --------------
+
+ANALYTE_CODES = {"spo2": ["59408-5", "2708-6"], "creatinine": ["2160-0", "38483-4", "14682-9"], "ast": ["1920-8"]}
+UNIT = {"spo2": "%", "creatinine": "mg/dL", "ast": "U/L"}
+
+
+@st.composite
+def analyte_history(draw: st.DrawFn) -> tuple[str, Record, str]:
+    name = draw(st.sampled_from(sorted(ANALYTE_CODES)))
+    p = PatientBuilder("h", birth_date="1970-01-01", gender="female")
+    for _ in range(draw(st.integers(0, 7))):
+        day = draw(CLOSE)
+        stamp = f"{day}T{draw(st.sampled_from(['08:00:00Z', '08:00:00+02:00', '06:00:00Z']))}" if draw(st.booleans()) else str(day)
+        oxygen = [("3151-8", draw(st.sampled_from([0.0, 2.0])), "L/min")] if name == "spo2" and draw(st.booleans()) else []
+        res = p.observation(draw(st.sampled_from(ANALYTE_CODES[name])), value=draw(st.integers(1, 99)), unit=UNIT[name],
+                            when=stamp, components=oxygen)
+        res["id"] = draw(st.sampled_from(["a", "b", "c", "d", "e", "f", "g"]))  # ids repeat now and then
+    return name, Record.from_resources(p.resources(), source="history"), draw(st.sampled_from(["P7D", "P28D", "P90D"]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(analyte_history())
+def test_newest_results_match_the_sorted_selection(case: tuple[str, Record, str]) -> None:
+    from trialscreen.criteria import duration
+    from trialscreen.evaluate.context import Context
+    from trialscreen.evaluate.measurements import AnalyteReader
+    from trialscreen.knowledge import knowledge
+
+    name, rec, lookback = case
+    kn = knowledge()
+    reader = AnalyteReader(kn.analyte(name), kn)
+    ctx = Context(rec.facts, AS_OF)
+    reference = reader._select(ctx, duration.subtract(AS_OF, lookback))  # the one-pass definition
+    assert reader.results(ctx, lookback) == reference
+    newest = [o for o in reference if o.instant == reference[0].instant] if reference else []
+    assert [id(o) for o in reader.newest(Context(rec.facts, AS_OF), lookback)] == [id(o) for o in newest]
