@@ -16,7 +16,7 @@ Status = Literal["pass", "fail", "unknown"]
 Verdict = Literal["eligible", "ineligible", "needs_review"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Evidence:
     """One resource used, with the value, date and threshold it was held against."""
 
@@ -27,6 +27,26 @@ class Evidence:
     date: str | None = None
     threshold: str | None = None
     note: str | None = None
+
+    def __init__(
+        self,
+        resource: str,
+        what: str,
+        value: str | float | int | bool | None = None,
+        unit: str | None = None,
+        date: str | None = None,
+        threshold: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        # Frozen: set through the slots themselves (a frozen dataclass's own __init__ goes
+        # through object.__setattr__ field by field, several times slower on the hot path).
+        _SET_RESOURCE(self, resource)
+        _SET_WHAT(self, what)
+        _SET_VALUE(self, value)
+        _SET_UNIT(self, unit)
+        _SET_DATE(self, date)
+        _SET_THRESHOLD(self, threshold)
+        _SET_NOTE(self, note)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"resource": self.resource, "what": self.what}
@@ -41,6 +61,11 @@ class Evidence:
         if self.note is not None:
             out["note"] = self.note
         return out
+
+
+_SET_RESOURCE, _SET_WHAT, _SET_VALUE, _SET_UNIT, _SET_DATE, _SET_THRESHOLD, _SET_NOTE = (
+    Evidence.__dict__[name].__set__ for name in ("resource", "what", "value", "unit", "date", "threshold", "note")
+)
 
 
 @dataclass(slots=True)
