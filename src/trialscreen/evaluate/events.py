@@ -18,7 +18,11 @@ from trialscreen.report.model import Evidence
 def _in(vs: ValueSet | None, codes: tuple[Coding, ...], text: str = "") -> bool:
     if vs is None:
         return True
-    return any(vs.contains(s, c) for s, c in codes) or vs.matches_text(text)
+    contains = vs.contains
+    for system, code in codes:
+        if contains(system, code):
+            return True
+    return vs.matches_text(text)
 
 
 def _name(codes: tuple[Coding, ...], text: str) -> str:
