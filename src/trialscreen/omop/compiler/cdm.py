@@ -8,6 +8,7 @@ CDM cannot say (FHIR clinical status) follows the convention in `docs/omop-mappi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -23,6 +24,13 @@ CLINICAL_STATUSES = ("active", "recurrence", "relapse", "inactive", "remission",
 FOREVER = date(9999, 12, 31)
 """Expiry of a reason time does not cure (an active condition)."""
 NEVER = date(1900, 1, 1)
+_RAW = {
+    "conditions": ("condition_occurrence", "condition"),
+    "procedures": ("procedure_occurrence", "procedure"),
+    "drugs": ("drug_exposure", "drug"),
+    "observations": ("observation", "observation"),
+}
+"""The raw table and column prefix of each domain relation."""
 
 
 def normalised(value: ir.StringValue) -> dict[str, ir.StringValue]:
@@ -165,48 +173,92 @@ class Cdm:
             day=t.observation_date.cast("date"),
         )
 
-    @cached_property
-    def results(self) -> ir.Table:
-        """Results from `measurement` and `observation` (LOINC surveys such as NYHA live there)."""
+    def results(self, concepts: Sequence[int] | None = None, since: date | None = None) -> ir.Table:
+        """Results from `measurement` and `observation` (LOINC surveys such as NYHA live there).
+
+        `concepts` keeps rows whose standard or source concept is one of them, `since` rows
+        taken on or after that day; both filter the raw tables before anything is computed.
+        Each call builds a new relation, so two uses in one query are two (filtered) scans,
+        never one materialised copy of every result.
+        """
         m = self.need("measurement", "person_id", "measurement_concept_id", "measurement_date")
+        o = self.need("observation", "person_id", "observation_concept_id", "observation_date")
+        m = m.filter(self._keep(m, "measurement", concepts, since))
+        o = o.filter(self._keep(o, "observation", concepts, since))
         day = m.measurement_date.cast("date")
-        stamp = self.column("measurement", "measurement_datetime", "timestamp")
+        stamp = self._col(m, "measurement_datetime", "timestamp")
         measured = m.select(
             person_id=m.person_id.cast("int64"),
-            measurement_id=self.column("measurement", "measurement_id", "int64"),
+            measurement_id=self._col(m, "measurement_id", "int64"),
             concept_id=m.measurement_concept_id.cast("int64").fill_null(0),
-            source_id=self.column("measurement", "measurement_source_concept_id", "int64").fill_null(0),
+            source_id=self._col(m, "measurement_source_concept_id", "int64").fill_null(0),
             day=day,
             ts=stamp.fill_null(day.cast("timestamp")),
-            number=self.column("measurement", "value_as_number", "float64"),
-            operator_id=self.column("measurement", "operator_concept_id", "int64").fill_null(0),
-            value_id=self.column("measurement", "value_as_concept_id", "int64").fill_null(0),
-            value_text=self.column("measurement", "value_source_value", "string"),
-            unit_concept_id=self.column("measurement", "unit_concept_id", "int64"),
-            unit_source_value=self.column("measurement", "unit_source_value", "string"),
-            range_high=self.column("measurement", "range_high", "float64"),
-            event_id=self.column("measurement", "measurement_event_id", "int64"),
+            number=self._col(m, "value_as_number", "float64"),
+            operator_id=self._col(m, "operator_concept_id", "int64").fill_null(0),
+            value_id=self._col(m, "value_as_concept_id", "int64").fill_null(0),
+            value_text=self._col(m, "value_source_value", "string"),
+            unit_concept_id=self._col(m, "unit_concept_id", "int64"),
+            unit_source_value=self._col(m, "unit_source_value", "string"),
+            range_high=self._col(m, "range_high", "float64"),
+            event_id=self._col(m, "measurement_event_id", "int64"),
         )
-        o = self.need("observation", "person_id", "observation_concept_id", "observation_date")
         o_day = o.observation_date.cast("date")
-        o_stamp = self.column("observation", "observation_datetime", "timestamp")
+        o_stamp = self._col(o, "observation_datetime", "timestamp")
         observed = o.select(
             person_id=o.person_id.cast("int64"),
-            measurement_id=self.column("observation", "observation_id", "int64"),
+            measurement_id=self._col(o, "observation_id", "int64"),
             concept_id=o.observation_concept_id.cast("int64").fill_null(0),
-            source_id=self.column("observation", "observation_source_concept_id", "int64").fill_null(0),
+            source_id=self._col(o, "observation_source_concept_id", "int64").fill_null(0),
             day=o_day,
             ts=o_stamp.fill_null(o_day.cast("timestamp")),
-            number=self.column("observation", "value_as_number", "float64"),
+            number=self._col(o, "value_as_number", "float64"),
             operator_id=ibis.literal(0, "int64"),
-            value_id=self.column("observation", "value_as_concept_id", "int64").fill_null(0),
-            value_text=self.column("observation", "value_as_string", "string").fill_null(
-                self.column("observation", "value_source_value", "string")
-            ),
-            unit_concept_id=self.column("observation", "unit_concept_id", "int64"),
-            unit_source_value=self.column("observation", "unit_source_value", "string"),
+            value_id=self._col(o, "value_as_concept_id", "int64").fill_null(0),
+            value_text=self._col(o, "value_as_string", "string").fill_null(self._col(o, "value_source_value", "string")),
+            unit_concept_id=self._col(o, "unit_concept_id", "int64"),
+            unit_source_value=self._col(o, "unit_source_value", "string"),
             range_high=ibis.null("float64"),
             event_id=ibis.null("int64"),
         )
-        rows = measured.union(observed)
-        return rows.filter(rows.day <= self.as_of)
+        return measured.union(observed)
+
+    def source_values(self, domain: str, column: str = "source") -> ir.Table:
+        """Distinct source values of a domain's raw table, with whether the row had no source
+        concept (`source_id` 0, else 1) and the normalised spellings (`normalised`).
+
+        Value sets match source values and free text on these few rows, joined back by value,
+        instead of running string tests on every event row. `column` "route" gives the drug
+        routes' source values instead.
+        """
+        table, prefix = _RAW[domain]
+        t = self.table(table)
+        if column == "route":
+            value = self._col(t, "route_source_value", "string")
+            source: ir.IntegerValue = ibis.literal(1, "int64")
+        else:
+            value = self._col(t, f"{prefix}_source_value", "string")
+            source = self._col(t, f"{prefix}_source_concept_id", "int64").fill_null(0)
+        v = t.select(source_value=value, source_id=ibis.cases((source == 0, 0), else_=1)).distinct()
+        v = v.filter(v.source_value.notnull())
+        return v.mutate(**normalised(v.source_value))
+
+    @staticmethod
+    def _col(t: ir.Table, name: str, dtype: str) -> ir.Value:
+        return t[name].cast(dtype) if name in t.columns else ibis.null(dtype)
+
+    def _keep(self, t: ir.Table, table: str, concepts: Sequence[int] | None, since: date | None) -> ir.BooleanValue:
+        """The raw-table filter of `results`: taken by the as-of date, and the asked concepts and days."""
+        prefix = "measurement" if table == "measurement" else "observation"
+        day = t[f"{prefix}_date"].cast("date")
+        keep = day <= self.as_of
+        if since is not None:
+            keep &= day >= since
+        if concepts is not None:
+            ids = sorted(set(concepts))
+            if not ids:
+                return keep & ibis.literal(False)
+            concept = t[f"{prefix}_concept_id"].cast("int64").isin(ids).fill_null(False)
+            source = self._col(t, f"{prefix}_source_concept_id", "int64").isin(ids).fill_null(False)
+            keep &= concept | source
+        return keep

@@ -1,14 +1,24 @@
-"""Results of an analyte read from `measurement`: converted values, qualitative readings, ULN.
+"""Results of the knowledge's analytes read from `measurement`: converted values, readings, ULN.
 
-Every row of the analyte's concepts becomes (person_id, measurement_id, day, ts, num, qual,
-uln): `num` in the compared unit (or the ordinal value), NULL when it cannot be read; `qual`
-'positive' / 'negative' / NULL; `uln` the row's `range_high` in the compared unit. Picking the
-latest result is left to the node (its look-back and its tie rule differ).
+Every row of an analyte's concepts becomes (person_id, measurement_id, day, ts, stamp,
+analyte, num, qual, uln, cmp): `analyte` a small integer code (`Results.code`), `num` in the
+compared unit (or the ordinal value), NULL when it cannot be read; `qual` 'positive' /
+'negative' / NULL; `uln` the row's `range_high` in the compared unit; `stamp` the time in
+whole epoch seconds. Picking the latest result is left to the node (its look-back and its
+tie rule differ).
+
+Built for one pass over millions of rows: the analyte and the unit factor come from hash
+joins on small literal tables (not CASEs of IN lists on every row), the ordinal and
+qualitative readings are computed only on the rows of the analytes that have them, and each
+relation is a fresh, filtered scan, so the engine never materialises every result at once.
+Analytes with a set-aside rule (SpO2 taken on oxygen) get a relation of their own, so the
+anti-joins touch their rows only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 import ibis
@@ -18,24 +28,63 @@ import pyarrow as pa
 from trialscreen.criteria import duration
 from trialscreen.knowledge import Analyte, Coding, Knowledge
 from trialscreen.omop.compiler.cdm import Cdm
-from trialscreen.omop.compiler.codes import among
-from trialscreen.omop.units import analyte_factors, distinct_units, factor_expr, plain_factors, units_of
+from trialscreen.omop.units import NO_UNIT, analyte_factors, distinct_units, factor_expr, plain_factors, units_of
 from trialscreen.omop.vocabulary import Vocabulary
 
 OPERATOR_DOMAIN = "Meas Value Operator"
 BOUNDS = ("<", "<=", ">", ">=")
+MAIN = "results"
+"""The name of the relation of every analyte without a set-aside rule."""
+CG_INPUTS = ("creatinine", "weight")
+"""Analytes whose latest values Cockcroft-Gault reads (`latest_values`)."""
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 
 
 @dataclass(slots=True)
 class Results:
-    """Builds (and caches) the readings of each analyte."""
+    """Builds (and caches) the result relations the measurement leaves aggregate."""
 
     cdm: Cdm
     vocab: Vocabulary
     kb: Knowledge
-    _cache: dict[str, ir.Table]
+    since: date
+    """The earliest look-back day any leaf reads: older rows are never read."""
+    qualitative: frozenset[str] = frozenset()
+    """Analytes whose qualitative reading some leaf reads (others skip the string tests)."""
+    _relations: dict[tuple[str, ...], ir.Table] = field(default_factory=dict)
     _units: list[tuple[int, int, int, str, str | None]] | None = None
+    _ids: dict[str, list[int]] = field(default_factory=dict)
+    _side: ir.Table | None = None
+
+    # --- names and codes ------------------------------------------------------------------
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.kb.analytes)
+
+    def code(self, name: str) -> int:
+        """The analyte's code in the `analyte` column."""
+        return self.names.index(name)
+
+    def group(self, name: str) -> str:
+        """The relation an analyte's rows live in: its own when it has a set-aside rule."""
+        return name if self.kb.analyte(name).set_aside_when_component else MAIN
+
+    def members(self, group: str) -> tuple[str, ...]:
+        if group != MAIN:
+            return (group,)
+        return tuple(n for n in self.names if self.group(n) == MAIN)
+
+    def ids(self, analyte: Analyte) -> list[int]:
+        if analyte.name not in self._ids:
+            self._ids[analyte.name] = sorted(self.vocab.codings(analyte.codes, analyte.name))
+        return self._ids[analyte.name]
+
+    def first_day(self, lookback: str) -> date:
+        """The look-back window's first day (included)."""
+        return duration.subtract(self.cdm.as_of, lookback)
+
+    # --- units ------------------------------------------------------------------------------
 
     def units(self, ids: list[int]) -> list[tuple[int, str, str | None]]:
         """Units that occur on rows of `ids`, from one query over every analyte of the knowledge."""
@@ -45,85 +94,160 @@ class Results:
                 wanted.update(self.ids(analyte))
                 for rule in analyte.set_aside_when_component:
                     wanted.update(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
-            rows = self.cdm.results
-            rows = rows.filter(among(rows.concept_id, sorted(wanted)) | among(rows.source_id, sorted(wanted)))
-            self._units = distinct_units(self.cdm.table("concept"), rows)
+            self._units = distinct_units(self.cdm.table("concept"), self.cdm.results(sorted(wanted)))
         return units_of(self._units, ids)
 
-    def ids(self, analyte: Analyte) -> list[int]:
-        return sorted(self.vocab.codings(analyte.codes, analyte.name))
+    # --- relations --------------------------------------------------------------------------
 
-    def first_day(self, lookback: str) -> date:
-        """The look-back window's first day (included)."""
-        return duration.subtract(self.cdm.as_of, lookback)
+    def relation(self, group: str) -> ir.Table:
+        """The rows of a group's analytes since the earliest look-back day, read and converted."""
+        key = self.members(group)
+        if key not in self._relations:
+            rows = self._read(key, prefilter=group != MAIN)
+            if group != MAIN:
+                rows = self._set_aside(self.kb.analyte(group), rows)
+            self._relations[key] = rows
+        return self._relations[key]
 
-    def readings(self, name: str) -> ir.Table:
-        """The rows of one analyte (a view on the shared relation of every analyte)."""
-        rows = self.all()
-        return rows.filter(rows.analyte == name)
+    def latest_values(self, worst_high: dict[str, bool]) -> ir.Table:
+        """person_id and, per analyte, the value of its latest exact result in its look-back.
 
-    def all(self) -> ir.Table:
-        """One relation of every analyte's results, read once: (person_id, ..., analyte, num, qual, uln)."""
-        if "*" not in self._cache:
-            self._cache["*"] = self._all()
-        return self._cache["*"]
-
-    def _qual_ids(self, positive: bool) -> list[int]:
-        pairs = self.kb.qualitative.positive_codes if positive else self.kb.qualitative.negative_codes
-        codings = {Coding(self.kb.uri_to_alias[uri], code) for uri, code in pairs}
-        return sorted(self.vocab.codings(sorted(codings, key=lambda c: (c.system, c.code)), "qualitative"))
-
-    def _all(self) -> ir.Table:
-        m = self.cdm.results
-        analytes = sorted(self.kb.analytes.values(), key=lambda a: a.name)
-        ids = {a.name: self.ids(a) for a in analytes}
-        # Which analyte a row is: a hash join on a small literal table, not a CASE of IN lists
-        # evaluated on every result row (a concept shared by two analytes goes to the first).
-        owner: dict[int, str] = {}
-        for analyte in analytes:
-            for concept_id in ids[analyte.name]:
-                owner.setdefault(concept_id, analyte.name)
-        by_concept = ibis.memtable(
-            pa.table({"a_id": pa.array(list(owner), pa.int64()), "a_name": pa.array(list(owner.values()), pa.string())})
+        On a tie the less favourable value wins (`worst_high`: the highest), and an unreadable
+        result or a bound ("<0.5") at the latest time gives no value (it hides older ones).
+        One window over the rows of these analytes only.
+        """
+        names = tuple(sorted(worst_high))
+        if not set(names) <= set(CG_INPUTS):
+            raise ValueError(f"latest values of {', '.join(names)}: only {', '.join(CG_INPUTS)} are read apart")
+        rows = self._read(names, prefilter=True)
+        in_lookback: ir.BooleanValue = ibis.literal(False)
+        for name in names:
+            day = self.first_day(self.kb.analyte(name).lookback)
+            in_lookback |= (rows.analyte == self.code(name)) & (rows.day >= day)
+        rows = rows.filter(in_lookback)
+        rows = rows.mutate(num=ibis.cases((rows.cmp.isnull(), rows.num), else_=ibis.null("float64")))
+        unreadable_first = ibis.cases((rows.num.isnull(), 0), else_=1)
+        tie = ibis.cases(
+            *[(rows.analyte == self.code(n), -rows.num if high else rows.num) for n, high in worst_high.items()],
+            else_=rows.num,
         )
-        by_source = by_concept.rename(s_id="a_id", s_name="a_name")
+        ranked = rows.mutate(
+            _rank=ibis.row_number().over(
+                group_by=[rows.person_id, rows.analyte], order_by=[rows.ts.desc(), unreadable_first, tie]
+            )
+        )
+        top = ranked.filter(ranked._rank == 0)
+        return top.group_by(_v_person=top.person_id).aggregate(
+            **{
+                f"_v_{name}": ibis.cases((top.analyte == self.code(name), top.num), else_=ibis.null("float64")).max()
+                for name in names
+            }
+        )
+
+    def _owner(self) -> dict[int, int]:
+        """Concept id -> analyte code (a concept shared by two analytes goes to the first)."""
+        owner: dict[int, int] = {}
+        for name in self.names:
+            for concept_id in self.ids(self.kb.analyte(name)):
+                owner.setdefault(concept_id, self.code(name))
+        return owner
+
+    def _components(self, analyte: Analyte) -> list[list[int]]:
+        """Concept ids of each set-aside rule's component (e.g. inhaled oxygen)."""
+        return [
+            sorted(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
+            for rule in analyte.set_aside_when_component
+        ]
+
+    def side(self) -> ir.Table:
+        """One filtered scan for every small relation: the set-aside analytes, their
+        components and the Cockcroft-Gault inputs (the engine reads it once, then splits it)."""
+        if self._side is None:
+            ids: set[int] = set()
+            for analyte in self.kb.analytes.values():
+                if analyte.set_aside_when_component or analyte.name in CG_INPUTS:
+                    ids.update(self.ids(analyte))
+                    for component in self._components(analyte):
+                        ids.update(component)
+            self._side = self.cdm.results(sorted(ids), self.since)
+        return self._side
+
+    def _read(self, names: Sequence[str], *, prefilter: bool) -> ir.Table:
+        owner = self._owner()
+        codes = sorted(self.code(n) for n in names)
+        m = self.side() if prefilter else self.cdm.results(None, self.since)
+        by_concept = ibis.memtable(
+            pa.table({"a_id": pa.array(list(owner), pa.int64()), "a_code": pa.array(list(owner.values()), pa.int64())})
+        )
+        by_source = by_concept.rename(s_id="a_id", s_code="a_code")
         joined = m.left_join(by_concept, m.concept_id == by_concept.a_id).left_join(
             by_source, m.source_id == by_source.s_id
         )
-        rows = joined.select(*m.columns, analyte=by_concept.a_name.fill_null(by_source.s_name))
-        rows = rows.filter(rows.analyte.notnull())
-        # Only the analytes with a set-aside rule (SpO2) go through the anti-joins.
-        ruled = [a for a in analytes if a.set_aside_when_component]
-        if ruled:
-            names = [a.name for a in ruled]
-            checked = rows.filter(rows.analyte.isin(names))
-            for analyte in ruled:
-                checked = self._set_aside(analyte, checked)
-            rows = rows.filter(~rows.analyte.isin(names).fill_null(False)).union(checked)
-        text = rows.value_text.strip().lower()
-        flag = rows.value_text.strip().upper()
-        q = self.kb.qualitative
-        qual = ibis.cases(
-            (among(rows.value_id, self._qual_ids(True)), ibis.literal("positive")),
-            (among(rows.value_id, self._qual_ids(False)), ibis.literal("negative")),
-            (text.isin(sorted(q.positive_strings)).fill_null(False), ibis.literal("positive")),
-            (text.isin(sorted(q.negative_strings)).fill_null(False), ibis.literal("negative")),
-            (flag.isin(sorted(q.positive_interpretation)).fill_null(False), ibis.literal("positive")),
-            (flag.isin(sorted(q.negative_interpretation)).fill_null(False), ibis.literal("negative")),
-            else_=ibis.null("string"),
+        rows = joined.select(
+            "person_id", "measurement_id", "day", "ts", "number", "operator_id", "value_id", "value_text",
+            "range_high", "event_id",
+            unit_id=m.unit_concept_id.cast("int64").fill_null(0),
+            unit_text=m.unit_source_value.cast("string").fill_null(NO_UNIT),
+            analyte=by_concept.a_code.fill_null(by_source.s_code),
         )
-        nums: list[tuple[ir.BooleanValue, ir.Value]] = []
-        ulns: list[tuple[ir.BooleanValue, ir.Value]] = []
-        for analyte in analytes:
-            this = rows.analyte == analyte.name
-            if analyte.value == "quantity":
-                factor = factor_expr(rows, analyte_factors(analyte, self.units(ids[analyte.name])))
-                nums.append((this, rows.number * factor))
-                ulns.append((this, rows.range_high * factor))
-            elif analyte.value == "ordinal":
-                nums.append((this, self._ordinal(analyte, rows)))
-        num = ibis.cases(*nums, else_=ibis.null("float64")) if nums else ibis.null("float64")
-        uln = ibis.cases(*ulns, else_=ibis.null("float64")) if ulns else ibis.null("float64")
+        rows = rows.filter(rows.analyte.isin(codes))
+        rows = self._with_factor(rows, names)
+        return self._readings(rows, names)
+
+    def _with_factor(self, rows: ir.Table, names: Sequence[str]) -> ir.Table:
+        """The row's unit factor to its analyte's compared unit, by a join on (analyte, unit)."""
+        keys: list[tuple[int, int, str, float]] = []
+        for name in names:
+            analyte = self.kb.analyte(name)
+            if analyte.value != "quantity":
+                continue
+            for f in analyte_factors(analyte, self.units(self.ids(analyte))):
+                if f.factor is not None:
+                    keys.append((self.code(name), f.unit_concept_id, f.unit_source_value, f.factor))
+        if not keys:
+            return rows.mutate(factor=ibis.null("float64"))
+        table = ibis.memtable(
+            pa.table(
+                {
+                    "f_analyte": pa.array([k[0] for k in keys], pa.int64()),
+                    "f_unit": pa.array([k[1] for k in keys], pa.int64()),
+                    "f_text": pa.array([k[2] for k in keys], pa.string()),
+                    "f_factor": pa.array([k[3] for k in keys], pa.float64()),
+                }
+            )
+        )
+        joined = rows.left_join(
+            table,
+            (rows.analyte == table.f_analyte) & (rows.unit_id == table.f_unit) & (rows.unit_text == table.f_text),
+        )
+        return joined.select(*rows.columns, factor=table.f_factor)
+
+    def _readings(self, rows: ir.Table, names: Sequence[str]) -> ir.Table:
+        analytes = [self.kb.analyte(n) for n in names]
+        ordinal = [a for a in analytes if a.value == "ordinal"]
+        qualitative = [self.code(a.name) for a in analytes if a.name in self.qualitative]
+        roman = [self.code(a.name) for a in ordinal if a.roman_numerals]
+        if roman:
+            word = rows.value_text.strip().upper()
+            word = ibis.cases((word.startswith("CLASS "), word.substr(6).strip()), else_=word)
+            rows = rows.mutate(word=ibis.cases((rows.analyte.isin(roman), word), else_=ibis.null("string")))
+        if ordinal:
+            rows = rows.mutate(
+                ordinal=ibis.cases(
+                    *[(rows.analyte == self.code(a.name), self._ordinal(a, rows)) for a in ordinal],
+                    else_=ibis.null("float64"),
+                )
+            )
+        in_range: list[tuple[ir.BooleanValue, ir.Value]] = []
+        for a in ordinal:
+            this = rows.analyte == self.code(a.name)
+            if a.value_range:
+                low, high = a.value_range
+                this &= ~((rows.ordinal >= low) & (rows.ordinal <= high)).fill_null(False)
+                in_range.append((this, ibis.null("float64")))
+        if ordinal:
+            in_range.append((rows.analyte.isin([self.code(a.name) for a in ordinal]), rows.ordinal))
+        num = ibis.cases(*in_range, else_=rows.number * rows.factor) if in_range else rows.number * rows.factor
         operators = self._operators()
         cmp = (
             ibis.cases(*[(rows.operator_id == cid, ibis.literal(sign)) for cid, sign in operators.items()],
@@ -131,9 +255,39 @@ class Results:
             if operators
             else ibis.null("string")
         )
+        qual = (
+            ibis.cases((rows.analyte.isin(qualitative), self._qual(rows)), else_=ibis.null("string"))
+            if qualitative
+            else ibis.null("string")
+        )
         return rows.select(
-            "person_id", "measurement_id", "day", "ts", "analyte",
-            num=num.cast("float64"), qual=qual, uln=uln.cast("float64"), cmp=cmp,
+            "person_id", "measurement_id", "day", "ts", "analyte", "event_id",
+            stamp=rows.ts.epoch_seconds().cast("float64").floor().cast("int64"),
+            num=num.cast("float64"), qual=qual, uln=(rows.range_high * rows.factor).cast("float64"), cmp=cmp,
+        )
+
+    def _qual_ids(self, positive: bool) -> list[int]:
+        pairs = self.kb.qualitative.positive_codes if positive else self.kb.qualitative.negative_codes
+        codings = {Coding(self.kb.uri_to_alias[uri], code) for uri, code in pairs}
+        return sorted(self.vocab.codings(sorted(codings, key=lambda c: (c.system, c.code)), "qualitative"))
+
+    def _qual(self, rows: ir.Table) -> ir.StringValue:
+        """'positive' / 'negative' from the value concept, the value text or an interpretation flag."""
+        text = rows.value_text.strip().lower()
+        flag = rows.value_text.strip().upper()
+        q = self.kb.qualitative
+
+        def among(column: ir.IntegerValue, ids: list[int]) -> ir.BooleanValue:
+            return column.isin(ids).fill_null(False) if ids else ibis.literal(False)
+
+        return ibis.cases(
+            (among(rows.value_id, self._qual_ids(True)), ibis.literal("positive")),
+            (among(rows.value_id, self._qual_ids(False)), ibis.literal("negative")),
+            (text.isin(sorted(q.positive_strings)).fill_null(False), ibis.literal("positive")),
+            (text.isin(sorted(q.negative_strings)).fill_null(False), ibis.literal("negative")),
+            (flag.isin(sorted(q.positive_interpretation)).fill_null(False), ibis.literal("positive")),
+            (flag.isin(sorted(q.negative_interpretation)).fill_null(False), ibis.literal("negative")),
+            else_=ibis.null("string"),
         )
 
     def _operators(self) -> dict[int, str]:
@@ -145,6 +299,7 @@ class Results:
         return {int(r["concept_id"]): str(r["concept_name"]) for r in rows.to_pyarrow().to_pylist()}
 
     def _ordinal(self, analyte: Analyte, rows: ir.Table) -> ir.FloatingValue:
+        """The ordinal value before the range check: the number, an answer concept, a numeral."""
         answers = {
             cid: value
             for coding, value in analyte.answers
@@ -155,22 +310,20 @@ class Results:
             *[(rows.value_id == cid, ibis.literal(value)) for cid, value in sorted(answers.items())],
         ]
         if analyte.roman_numerals:
-            word = rows.value_text.strip().upper()
-            word = ibis.cases((word.startswith("CLASS "), word.substr(6).strip()), else_=word)
-            branches += [(word == numeral, ibis.literal(float(value))) for numeral, value in _ROMAN.items()]
-        value = ibis.cases(*branches, else_=ibis.null("float64")).cast("float64")
-        if analyte.value_range:
-            low, high = analyte.value_range
-            value = ibis.cases(((value >= low) & (value <= high), value), else_=ibis.null("float64"))
+            branches += [(rows.word == numeral, ibis.literal(float(value))) for numeral, value in _ROMAN.items()]
+        value: ir.FloatingValue = ibis.cases(*branches, else_=ibis.null("float64")).cast("float64")
         return value
 
     def _set_aside(self, analyte: Analyte, rows: ir.Table) -> ir.Table:
         """Drop the analyte's results taken on supplemental oxygen (a linked component above its limit)."""
         flagged_parts = []
-        for rule in analyte.set_aside_when_component:
-            ids = sorted(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
-            m = self.cdm.results
-            comp = m.filter(among(m.concept_id, ids) | among(m.source_id, ids))
+        for rule, ids in zip(analyte.set_aside_when_component, self._components(analyte), strict=True):
+            if not ids:
+                continue
+            side = self.side()
+            # (components taken before the earliest look-back day cannot be the analyte's
+            # components in its look-back: they share its event or its time)
+            comp = side.filter(side.concept_id.isin(ids) | side.source_id.isin(ids))
             value = comp.number
             if rule.unit:
                 value = value * factor_expr(comp, plain_factors(rule.unit, self.units(ids)))

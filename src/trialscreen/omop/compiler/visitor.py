@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeAlias
 
 import ibis
@@ -39,6 +40,7 @@ from trialscreen.criteria import (
     Procedure,
     Ref,
     Uncertain,
+    duration,
 )
 from trialscreen.criteria.nodes import Comparator
 from trialscreen.knowledge import Knowledge
@@ -95,31 +97,55 @@ def _compare(value: ir.NumericValue, op: Comparator, threshold: ir.NumericValue 
     return value >= threshold - slack
 
 
-def _bounded(
-    value: ir.NumericValue, bound: ir.StringValue, op: Comparator, threshold: ir.NumericValue | float
-) -> ir.BooleanValue:
-    """`value op threshold` when the result is exact; for a bound ("<0.5") true or false only
-    when every value the bound allows agrees, else NULL (the evaluator's rule)."""
-    below_t = _compare(value, "<", threshold)
-    above_t = _compare(value, ">", threshold)
-    equal = ~below_t & ~above_t
-    branches: list[tuple[ir.BooleanValue, ir.BooleanValue]] = []
+_NEGATION: dict[str, Comparator] = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
+_NON_STRICT: dict[str, Comparator] = {"<": "<=", ">": ">=", "<=": "<=", ">=": ">="}
+
+
+def _bound_rule(sign: str, op: Comparator) -> tuple[bool, Comparator]:
+    """What a bounded result (`sign` v, e.g. "<0.5") can decide for `op threshold`.
+
+    Every value the bound allows agrees only one way: a bound on the side `op` wants can make
+    the test true (when v itself passes; an open bound also at v == threshold), one on the other
+    side can make it false (when v fails the same way); otherwise the result is unknown (the
+    evaluator's rule). Returns (the truth it can give, the comparison of v that gives it).
+    """
+    below, open_end = sign in ("<", "<="), sign in ("<", ">")
+    wants_below = op in ("<", "<=")
+    if below == wants_below:
+        return True, _NON_STRICT[op] if open_end else op
+    negated = _NEGATION[op]
+    return False, _NON_STRICT[negated] if open_end else negated
+
+
+def _score(truth: bool | None, bad: bool) -> int:
+    """A truth's rank on a tie of latest results: 2 when it is `bad`, 1 unknown, 0 the other."""
+    return 1 if truth is None else 2 if truth == bad else 0
+
+
+def _numeric_score(
+    num: ir.NumericValue,
+    bound: ir.StringValue,
+    op: Comparator,
+    threshold: ir.NumericValue | float,
+    bad: bool,
+    unreadable: ir.IntegerValue | int = 1,
+) -> ir.IntegerValue:
+    """`_score` of `num op threshold`: `unreadable` without a number, 1 without a threshold,
+    one comparison for an exact number, `_bound_rule` for a bounded one.
+
+    One flat CASE with few nodes: it runs on every result row of the analyte, and an engine's
+    cost for a CASE grows with its size.
+    """
+    fallback = ibis.literal(unreadable) if isinstance(unreadable, int) else unreadable
+    branches: list[tuple[ir.BooleanValue, ir.Value]] = [(num.isnull(), fallback)]
+    if not isinstance(threshold, float | int):
+        branches.append((threshold.isnull(), ibis.literal(1)))
+    exact = ibis.cases((_compare(num, op, threshold), _score(True, bad)), else_=_score(False, bad))
+    branches.append((bound.isnull(), exact))
     for sign in ("<", "<=", ">", ">="):
-        below, open_end = sign in ("<", "<="), sign in ("<", ">")
-        if op in (">=", ">"):
-            strict = op == ">"
-            if below:
-                decided = ibis.cases((below_t | (equal & (open_end or strict)), False), else_=_bool(None))
-            else:
-                decided = ibis.cases((above_t | (equal & (not strict or open_end)), True), else_=_bool(None))
-        else:
-            strict = op == "<"
-            if not below:
-                decided = ibis.cases((above_t | (equal & (open_end or strict)), False), else_=_bool(None))
-            else:
-                decided = ibis.cases((below_t | (equal & (not strict or open_end)), True), else_=_bool(None))
-        branches.append((bound == sign, decided))
-    return ibis.cases(*branches, else_=_compare(value, op, threshold))
+        truth, compare = _bound_rule(sign, op)
+        branches.append(((bound == sign) & _compare(num, compare, threshold), ibis.literal(_score(truth, bad))))
+    return ibis.cases(*branches, else_=1)
 
 
 class ScreenCompiler:
@@ -130,7 +156,8 @@ class ScreenCompiler:
         self.cdm = cdm
         self.vocab = vocab
         self.kb = kb
-        self.results = Results(cdm, vocab, kb, {})
+        self.results = Results(cdm, vocab, kb, self._since(), self._qualitative())
+        self._values: ir.Table | None = None
         self.leaves: list[ir.Table] = []
         self.domains: dict[str, Domain] = {}
         self._columns = 0
@@ -143,6 +170,20 @@ class ScreenCompiler:
                 if key not in keys:
                     keys.append(key)
         self._bases: dict[str, ir.Table] = {}
+
+    def _since(self) -> date:
+        """The earliest look-back day of any analyte or measurement leaf."""
+        lookbacks = [a.lookback for a in self.kb.analytes.values()]
+        lookbacks += [n.lookback for n in walk(self.criteria) if isinstance(n, Measurement) and n.lookback]
+        return min(duration.subtract(self.cdm.as_of, lb) for lb in lookbacks)
+
+    def _qualitative(self) -> frozenset[str]:
+        """Analytes whose qualitative reading some measurement leaf reads."""
+        return frozenset(
+            n.analyte
+            for n in walk(self.criteria)
+            if isinstance(n, Measurement) and (n.expect or n.if_negative or n.if_positive)
+        )
 
     @property
     def persons(self) -> ir.Table:
@@ -177,19 +218,40 @@ class ScreenCompiler:
                     table = membership(ids, prefix)
                     chain = chain.left_join(table, rows[column] == table[f"{prefix}_id"])
                     flags += [column_name(prefix, i) for i in range(len(keys))]
+                chain, matched = self._by_value(domain, joined, keys, rows, chain)
+                flags += matched
             if flags:
                 rows = chain.select(*rows.columns, *flags)
             self._bases[domain] = rows
         return self._bases[domain]
 
+    def _by_value(
+        self, domain: str, joined: str, keys: list[SetKey], rows: ir.Table, chain: ir.Table
+    ) -> tuple[ir.Table, list[str]]:
+        """Join the source-value (or route text) matches of each key, decided on the distinct
+        values (`Cdm.source_values`): a flag `_vs_v<i>` (`_vs_t<i>` for routes) per key."""
+        values = self.cdm.source_values(domain, "route" if joined == "route" else "source")
+        prefix = "t" if joined == "route" else "v"
+        tests: dict[str, ir.BooleanValue] = {}
+        for i, key in enumerate(keys):
+            vs = self.kb.valueset(key.valueset)
+            test = contains_any(values.source_value, vs.text) if joined == "route" else source_match(values, vs)
+            tests[column_name(prefix, i)] = test
+        table = values.select(**{f"_{prefix}_value": values.source_value, f"_{prefix}_source": values.source_id}, **tests)
+        text = rows.route_text if joined == "route" else rows.source_value
+        source = ibis.literal(1, "int64") if joined == "route" else ibis.cases((rows.source_id == 0, 0), else_=1)
+        chain = chain.left_join(
+            table, (text == table[f"_{prefix}_value"]) & (source == table[f"_{prefix}_source"])
+        )
+        return chain, list(tests)
+
     def _in(self, domain: str, rows: ir.Table, key: SetKey, joined: str = "concept") -> ir.BooleanValue:
         """Is the row in the value set: by its concepts (joined flags), source value or text."""
         index = self._keys[domain][joined].index(key)
-        vs = self.kb.valueset(key.valueset)
         if joined == "route":
-            return rows[column_name("r", index)].fill_null(False) | contains_any(rows.route_text, vs.text)
+            return rows[column_name("r", index)].fill_null(False) | rows[column_name("t", index)].fill_null(False)
         hit = rows[column_name("c", index)].fill_null(False) | rows[column_name("s", index)].fill_null(False)
-        return hit | source_match(rows, vs)
+        return hit | rows[column_name("v", index)].fill_null(False)
 
     def domain(self, name: str, rows: ir.Table) -> Domain:
         if name not in self.domains:
@@ -447,68 +509,67 @@ class ScreenCompiler:
 
     # --- measurements -------------------------------------------------------------------
 
-    def _latest(self, rows: ir.Table, bad: bool) -> ir.Table:
-        """The latest row per person; on a tie the least favourable truth (bad, unknown, good)."""
-        rank_bad = ibis.cases((rows.truth == bad, 0), (rows.truth.isnull(), 1), else_=2)
-        ranked = rows.mutate(
-            _rank=ibis.row_number().over(group_by=rows.person_id, order_by=[rows.ts.desc(), rank_bad])
+    def _results_domain(self, analyte: str) -> tuple[Domain, ir.Table]:
+        """The per-person aggregates over the relation that holds an analyte's rows."""
+        group = self.results.group(analyte)
+        rows = self.results.relation(group)
+        domain = self.domain(group, rows)
+        # Every row of the relation is of an analyte some leaf or Cockcroft-Gault may read:
+        # no per-row test of the leaves' flags before grouping (they are the FILTERs).
+        domain.prefilter = ibis.literal(True)
+        return domain, rows
+
+    def _latest_key(self, domain: Domain, flag: ir.BooleanValue, analyte: str, score: ir.IntegerValue) -> str:
+        """Per person, MAX over the flagged rows of epoch seconds x 3 plus the row's `score`: the
+        latest result and, on a tie, the least favourable one; `_decode` gives its truth back."""
+        code = self.results.code(analyte)
+        return domain.keyed(self.column(), flag, "analyte", code, domain.rows.stamp * 3 + score)
+
+    @staticmethod
+    def _decode(key: ir.IntegerValue, bad: bool, missing: ir.BooleanValue) -> ir.BooleanValue:
+        rest = key % 3
+        return ibis.cases(
+            (key.isnull(), missing), (rest == 2, _bool(bad)), (rest == 1, _bool(None)), else_=_bool(not bad)
         )
-        return ranked.filter(ranked._rank == 0).select("person_id", "truth")
 
     def visit_measurement(self, node: Measurement, bad: bool) -> Compiled:
-        """The latest result in the look-back, as one aggregate per person.
-
-        Each row's key is epoch seconds x 3 plus how unfavourable its reading is (2: the truth
-        that stands in the way, 1: unknown, 0: the other). MAX(key) is the latest result and,
-        on a tie, the least favourable one; key mod 3 gives its truth back.
-        """
+        """The latest result in the look-back, as one aggregate per person (see `_latest_key`)."""
         analyte = self.kb.analyte(node.analyte)
-        rows = self.results.all()
-        domain = self.domain("results", rows)
+        domain, rows = self._results_domain(node.analyte)
         lookback = node.lookback or analyte.lookback
-        earliest = min(self.results.first_day(a.lookback) for a in self.kb.analytes.values())
-        domain.prefilter = rows.day >= min(earliest, self.results.first_day(lookback))
-        flag = (rows.analyte == node.analyte) & (rows.day >= self.results.first_day(lookback))
-        stamp = rows.ts.epoch_seconds().cast("float64").floor().cast("int64") * 3
+        flag = (rows.analyte == self.results.code(node.analyte)) & (rows.day >= self.results.first_day(lookback))
         genders: list[str | None] = [None]
         if node.uln_multiple is not None and analyte.uln_by_gender:
             genders = [*sorted(analyte.uln_by_gender), None]
-        keys: dict[str | None, str] = {}
-        for gender in genders:
-            truth = self._row_truth(node, rows, gender)
-            score = ibis.cases((truth == bad, 2), (truth.isnull(), 1), else_=0)
-            keys[gender] = domain.max_where(self.column(), flag, stamp + score)
+        keys = {gender: self._latest_key(domain, flag, node.analyte, self._row_score(node, rows, gender, bad)) for gender in genders}
         missing = _bool(_TRUTH[node.if_missing])
-
-        def decode(key: ir.IntegerValue) -> ir.BooleanValue:
-            rest = key % 3
-            return ibis.cases(
-                (key.isnull(), missing), (rest == 2, _bool(bad)), (rest == 1, _bool(None)), else_=_bool(not bad)
-            )
 
         def latest(w: Wide) -> ir.BooleanValue:
             if len(keys) == 1:
-                return decode(w[keys[None]])
-            branches = [(w.gender == g, decode(w[col])) for g, col in keys.items() if g is not None]
-            return ibis.cases(*branches, else_=decode(w[keys[None]]))
+                return self._decode(w[keys[None]], bad, missing)
+            branches = [(w.gender == g, self._decode(w[col], bad, missing)) for g, col in keys.items() if g is not None]
+            return ibis.cases(*branches, else_=self._decode(w[keys[None]], bad, missing))
 
         return Compiled(latest)
 
-    def _row_truth(self, node: Measurement, rows: ir.Table, gender: str | None) -> ir.BooleanValue:
-        """What one result says for the node (NULL when it cannot be read)."""
+    def _row_score(self, node: Measurement, rows: ir.Table, gender: str | None, bad: bool) -> ir.IntegerValue:
+        """How unfavourable one result is for the node: 2 when it says `bad`, 1 when it cannot
+        be read, 0 otherwise. Written as one CASE whose common branch (an exact number) is a
+        single comparison, since it runs on every result row of the analyte."""
         if node.expect is not None:
             other = "negative" if node.expect == "positive" else "positive"
-            return ibis.cases((rows.qual == node.expect, True), (rows.qual == other, False), else_=_bool(None))
+            return ibis.cases(
+                (rows.qual == node.expect, _score(True, bad)), (rows.qual == other, _score(False, bad)), else_=1
+            )
         if node.op is None:
             raise ValueError(f"measurement of {node.analyte}: give `op` with `value` or `uln_multiple`")
-        threshold = self._threshold(node, rows, gender)
-        branches: list[tuple[ir.BooleanValue, ir.BooleanValue]] = [
-            (rows.num.notnull(), _bounded(rows.num, rows.cmp, node.op, threshold))
+        readings = [
+            (rows.qual == reading, _score(_TRUTH[meaning], bad))
+            for reading, meaning in (("negative", node.if_negative), ("positive", node.if_positive))
+            if meaning is not None
         ]
-        for reading, meaning in (("negative", node.if_negative), ("positive", node.if_positive)):
-            if meaning is not None:
-                branches.append((rows.qual == reading, _bool(_TRUTH[meaning])))
-        return ibis.cases(*branches, else_=_bool(None))
+        unreadable = ibis.cases(*readings, else_=1) if readings else ibis.literal(1)
+        return _numeric_score(rows.num, rows.cmp, node.op, self._threshold(node, rows, gender), bad, unreadable)
 
     def _threshold(self, node: Measurement, rows: ir.Table, gender: str | None) -> ir.NumericValue:
         analyte = self.kb.analyte(node.analyte)
@@ -523,43 +584,34 @@ class ScreenCompiler:
         return ibis.literal(node.value * factor, "float64")
 
     def visit_derived(self, node: Derived, bad: bool) -> Compiled:
+        """Creatinine clearance: the latest measured one, else Cockcroft-Gault from the latest
+        creatinine and weight (each in its look-back) with the person's age and sex."""
         if node.quantity != "creatinine_clearance":
             raise ValueError(f"derived quantity {node.quantity!r} is not supported")
         clearance = self.kb.analyte("creatinine_clearance")
         factor = factor_to(clearance, node.unit) if clearance.unit else 1.0
         threshold = node.value * factor
-        measured = self.results.readings("creatinine_clearance")
-        measured = measured.filter(measured.day >= self.results.first_day(clearance.lookback), measured.num.notnull())
-        measured = self._latest(measured.mutate(truth=_bounded(measured.num, measured.cmp, node.op, threshold)), bad)
-        creat = self._latest_value("creatinine", worst_high=True)
-        weight = self._latest_value("weight", worst_high=False)
-        p = self.persons
-        m = measured.rename(m_person="person_id", m_truth="truth")
-        c = creat.rename(c_person="person_id", c_value="value")
-        wt = weight.rename(w_person="person_id", w_value="value")
-        j = (
-            p.left_join(m, p.person_id == m.m_person)
-            .left_join(c, p.person_id == c.c_person)
-            .left_join(wt, p.person_id == wt.w_person)
+        domain, rows = self._results_domain("creatinine_clearance")
+        flag = (
+            (rows.analyte == self.results.code("creatinine_clearance"))
+            & (rows.day >= self.results.first_day(clearance.lookback))
+            & rows.num.notnull()
         )
+        measured = self._latest_key(
+            domain, flag, "creatinine_clearance", _numeric_score(rows.num, rows.cmp, node.op, threshold, bad)
+        )
+        if self._values is None:
+            self._values = self.results.latest_values({"creatinine": True, "weight": False})
+            self.leaves.append(self._values)
         cg = self.kb.cockcroft_gault
-        sex = ibis.cases((j.gender == "male", 1.0), else_=cg.factor_unless_male)
-        cockcroft_gault = (cg.age_offset - j.age) * j.w_value / (cg.divisor * j.c_value.nullif(0)) * sex
-        truth = ibis.cases(
-            (j.m_person.notnull(), j.m_truth), else_=_compare(cockcroft_gault, node.op, threshold)
-        )
-        return self._leaf(j.select(person_id=j.person_id, truth=truth), None)
 
-    def _latest_value(self, name: str, *, worst_high: bool) -> ir.Table:
-        """Latest result value of an analyte in its look-back (ties: the less favourable for CG)."""
-        analyte = self.kb.analyte(name)
-        rows = self.results.readings(name)
-        rows = rows.filter(rows.day >= self.results.first_day(analyte.lookback))
-        # A bound ("<0.5") is no exact value: it hides older results but gives none.
-        rows = rows.mutate(num=ibis.cases((rows.cmp.isnull(), rows.num), else_=ibis.null("float64")))
-        unreadable_first = ibis.cases((rows.num.isnull(), 0), else_=1)
-        tie = rows.num.desc() if worst_high else rows.num.asc()
-        ranked = rows.mutate(
-            _rank=ibis.row_number().over(group_by=rows.person_id, order_by=[rows.ts.desc(), unreadable_first, tie])
-        )
-        return ranked.filter(ranked._rank == 0).select("person_id", value=ranked.num)
+        def truth(w: Wide) -> ir.BooleanValue:
+            sex = ibis.cases((w.gender == "male", 1.0), else_=cg.factor_unless_male)
+            creatinine, weight = w["_v_creatinine"], w["_v_weight"]
+            estimate = (cg.age_offset - w.age) * weight / (cg.divisor * creatinine.nullif(0)) * sex
+            return ibis.cases(
+                (w[measured].notnull(), self._decode(w[measured], bad, _bool(None))),
+                else_=_compare(estimate, node.op, threshold),
+            )
+
+        return Compiled(truth)
