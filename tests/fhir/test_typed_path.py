@@ -121,7 +121,7 @@ def generated() -> dict[str, list[bytes]]:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_generated_resource_is_read_typed_and_the_same(generated: dict[str, list[bytes]], kind: str) -> None:
-    assert len(generated[kind]) > (500 if kind == "Observation" else 10)
+    assert len(generated[kind]) > (500 if kind == "Observation" else 5)
     for wanted in WANTED:
         for line in generated[kind]:
             typed, general = both(line, wanted)

@@ -54,6 +54,8 @@ def screen_command(
             continue
         patients += 1
         report = screener.screen(item, day)
+        if patients == 1:
+            gc.freeze()  # and what the first screening built lazily (the UCUM registry, memos)
         if out is not None:
             out.print(render(report, source=item.source))
         else:

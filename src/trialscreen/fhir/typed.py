@@ -294,7 +294,13 @@ def add_observation(res: TypedObservation, facts: Facts, wanted: Callable[[Codin
     status = res.status
     if status is not None and status not in _RESULT_STATUSES:
         return  # entered-in-error among them
-    codes = _pairs(res.code)
+    code = res.code
+    if code is not None and len(code.coding) == 1:  # the usual shape, without a call
+        only = code.coding[0]
+        system, value = only.system, only.code
+        codes: tuple[Coding, ...] = () if system is None or value is None else ((system, value),)
+    else:
+        codes = _pairs(code)
     if wanted is not None and not any(wanted(c) for c in codes):
         return
     raw_when = res.effectiveDateTime
@@ -323,12 +329,19 @@ def add_observation(res: TypedObservation, facts: Facts, wanted: Callable[[Codin
     components: tuple[tuple[tuple[Coding, ...], Quantity | None], ...] = ()
     if res.component:
         components = tuple([(_pairs(c.code), _quantity(c.valueQuantity)) for c in res.component])
+    q = res.valueQuantity
+    if q is None or q.value is None:
+        quantity = None
+    elif q.code is not None and q.system == UCUM:  # the usual shape, without a call
+        quantity = Quantity(float(q.value), q.code, q.comparator)
+    else:
+        quantity = _quantity(q)
     fact = ObservationFact(
         res.id,
         codes,
         stamp[1],
         stamp[0],
-        _quantity(res.valueQuantity),
+        quantity,
         None if integer is UNSET else integer,
         concept,
         concept_text,
