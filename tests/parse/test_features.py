@@ -296,3 +296,10 @@ def test_logistics_with_clinical_terms_go_to_the_clause_parser() -> None:
 
 def test_asa_the_medicine_is_not_the_asa_grade() -> None:
     assert not isinstance(parse("Intolerance or allergy to ASA, clopidogrel or ticlopidine", "exclusion").rule, Attestation)
+
+
+def test_lipid_and_other_labs_are_analytes_with_loinc_codes() -> None:
+    parser = CriteriaParser()
+    rule = parser.parse_item("Triglycerides > 400 mg/dL", "exclusion", "c-1", None).rule
+    assert isinstance(rule, Measurement) and (rule.analyte, rule.op, rule.value, rule.unit) == ("triglycerides", ">", 400.0, "mg/dL")
+    assert "triglycerides" in parser.sink.analytes
