@@ -109,13 +109,14 @@ def random_patient(draw: st.DrawFn) -> tuple[Record, date]:
     for cvx in draw(st.lists(st.sampled_from(["21", "03", "115"]), max_size=2)):
         p.immunization(cvx, when=draw(DATED))
     for atc in draw(st.lists(st.sampled_from(["L04AD02", "H02AB02", "J01CA04", "J05AB01"]), max_size=3)):
-        order = p.medication_statement if draw(st.booleans()) else p.medication_request
-        order(
-            code=atc, system=ATC, route=draw(st.sampled_from([None, "26643006", "6064005"])),
-            status=draw(st.sampled_from(["active", "completed", "stopped"])),
-            end=draw(st.one_of(st.none(), DAY.map(str))), reason=draw(st.sampled_from([None, "169443000"])),
-            **({"start": draw(DATED)} if order == p.medication_statement else {"authored": draw(DATED)}),
-        )
+        route = draw(st.sampled_from([None, "26643006", "6064005"]))
+        status = draw(st.sampled_from(["active", "completed", "stopped"]))
+        end = draw(st.one_of(st.none(), DAY.map(str)))
+        reason = draw(st.sampled_from([None, "169443000"]))
+        if draw(st.booleans()):
+            p.medication_statement(code=atc, system=ATC, route=route, status=status, start=draw(DATED), end=end, reason=reason)
+        else:
+            p.medication_request(code=atc, system=ATC, route=route, status=status, authored=draw(DATED), end=end, reason=reason)
     if draw(st.booleans()):
         p.allergy(code="91936005", criticality=draw(st.sampled_from([None, "high", "low"])),
                   severity=draw(st.sampled_from([None, "severe", "mild"])), recorded=draw(DATED))
