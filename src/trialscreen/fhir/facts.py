@@ -22,7 +22,7 @@ class FieldError(ValueError):
     """A field the criteria read has the wrong shape."""
 
 
-_CACHE_LIMIT = 1 << 16
+_CACHE_LIMIT = 1 << 12
 _DATES: dict[str, date] = {}
 _INSTANTS: dict[str, datetime] = {}
 _STAMPS: dict[str, tuple[datetime, date]] = {}

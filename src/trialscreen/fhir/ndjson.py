@@ -14,12 +14,11 @@ problem names the file and the line, the records it would have completed carry a
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
 import msgspec
 import orjson
@@ -81,29 +80,38 @@ def key_of(reference: str | None) -> str | None:
 def _blocks(path: Path) -> Iterator[bytes]:
     """The file in blocks of whole lines (each ends with a newline but perhaps the file's last).
 
-    The file is mapped into memory, so each block is one copy of its bytes.
+    Read unbuffered; a block ends at its last newline and the next read starts right after it,
+    so each byte is copied once. (Not mapped: mapped pages would count as the process's memory.)
     """
     try:
-        handle = path.open("rb")
+        handle = path.open("rb", buffering=0)
     except OSError as exc:
         raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
-        try:
-            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # empty, or not a regular file
-            yield from _read_blocks(path, handle)
+        if not handle.seekable():  # a pipe: carry the partial last line over instead
+            yield from _carried_blocks(path, handle)
             return
-        with view:
-            start, size = 0, len(view)
-            while start < size:
-                end = view.rfind(b"\n", start, start + _BLOCK) + 1
-                if end <= start:  # a line longer than a block
-                    end = view.find(b"\n", start + _BLOCK) + 1 or size
-                yield view[start:end]
-                start = end
+        size = _BLOCK
+        while True:
+            try:
+                block = handle.read(size)
+            except OSError as exc:
+                raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
+            if not block:
+                return
+            cut = block.rfind(b"\n") + 1
+            if cut == 0 and len(block) == size:  # a line longer than a block: read more at once
+                handle.seek(-len(block), 1)
+                size *= 2
+                continue
+            if cut and cut < len(block):
+                handle.seek(cut - len(block), 1)
+                block = block[:cut]
+            yield block
+            size = _BLOCK
 
 
-def _read_blocks(path: Path, handle: BinaryIO) -> Iterator[bytes]:
+def _carried_blocks(path: Path, handle: Any) -> Iterator[bytes]:
     rest = b""
     while True:
         try:
@@ -112,12 +120,11 @@ def _read_blocks(path: Path, handle: BinaryIO) -> Iterator[bytes]:
             raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
         if not block:
             break
+        block = rest + block
         cut = block.rfind(b"\n") + 1
-        if cut == 0:
-            rest += block
-            continue
-        yield rest + block[:cut] if rest else block[:cut]
         rest = block[cut:]
+        if cut:
+            yield block[:cut]
     if rest:
         yield rest
 
