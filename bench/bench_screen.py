@@ -50,7 +50,9 @@ def evaluation_only(fhir_dir: Path, limit: int) -> tuple[float, float, int]:
     from trialscreen.evaluate import Screener
     from trialscreen.fhir import PatientRecord, read_records
 
-    screener = Screener(builtin_criteria("NCT06125652"))
+    seed = builtin_criteria("NCT06125652")
+    assert seed is not None
+    screener = Screener(seed)
     records = []
     for item in read_records([fhir_dir]):
         if isinstance(item, PatientRecord):
@@ -111,7 +113,9 @@ def validated_baseline(fhir_dir: Path, limit: int) -> tuple[float, float]:
     from trialscreen.evaluate import Screener
     from trialscreen.fhir import PatientRecord
 
-    screener = Screener(builtin_criteria("NCT06125652"))
+    seed = builtin_criteria("NCT06125652")
+    assert seed is not None
+    screener = Screener(seed)
     # Group the first `limit` patients' resources (what a validating reader would parse).
     by_patient: dict[str, list[dict]] = {}
     order: list[str] = []

@@ -115,9 +115,9 @@ def test_ndjson_directory_with_many_patients(tmp_path: Path) -> None:
         (tmp_path / f"{rtype}.ndjson").write_bytes(b"\n".join(lines) + b"\n")
     result = runner.invoke(app, ["screen", "-t", "NCT06125652", "--as-of", "2026-11-25", "-f", "json", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    lines = {line["patient"]: line for line in _json_lines(result.stdout)}
-    assert set(lines) == {"a", "b", "c"}
-    exc1 = {pid: next(c for c in line["criteria"] if c["id"] == "exc-1")["status"] for pid, line in lines.items()}
+    reports = {line["patient"]: line for line in _json_lines(result.stdout)}
+    assert set(reports) == {"a", "b", "c"}
+    exc1 = {pid: next(c for c in line["criteria"] if c["id"] == "exc-1")["status"] for pid, line in reports.items()}
     assert exc1 == {"a": "pass", "b": "fail", "c": "pass"}
 
 
