@@ -37,6 +37,8 @@ MAIN = "results"
 """The name of the relation of every analyte without a set-aside rule."""
 CG_INPUTS = ("creatinine", "weight")
 """Analytes whose latest values Cockcroft-Gault reads (`latest_values`)."""
+_NO_LIMIT = 2**62
+"""A LIMIT no table reaches (an optimisation fence for PostgreSQL, see `_readings`)."""
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 
 
@@ -260,11 +262,17 @@ class Results:
             if qualitative
             else ibis.null("string")
         )
-        return rows.select(
+        readings = rows.select(
             "person_id", "measurement_id", "day", "ts", "analyte", "event_id",
             stamp=rows.ts.epoch_seconds().cast("float64").floor().cast("int64"),
             num=num.cast("float64"), qual=qual, uln=(rows.range_high * rows.factor).cast("float64"), cmp=cmp,
         )
+        if self.cdm.con.name == "postgres":
+            # PostgreSQL flattens this subquery into its consumers, copying the `num` CASE
+            # into every leaf's score (hundreds of times): planning alone then takes
+            # minutes. A subquery with a LIMIT is never flattened.
+            readings = readings.limit(_NO_LIMIT)
+        return readings
 
     def _qual_ids(self, positive: bool) -> list[int]:
         pairs = self.kb.qualitative.positive_codes if positive else self.kb.qualitative.negative_codes
