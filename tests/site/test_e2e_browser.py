@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,27 +16,16 @@ import pytest
 
 from trialscreen.web import Settings, create_app
 
-from ..web.conftest import REPO_ROOT
+from ..browser_support import SHOTS, chromium
 from .site_support import AS_OF, PASSWORD, SEED, add_users, apply, candidate_record, day, served
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-SHOTS = REPO_ROOT / "artifacts" / "screenshots"
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        subprocess.run(["bash", str(REPO_ROOT / "scripts" / "ensure_chromium.sh")], check=False, capture_output=True)
-    if not CHROMIUM.exists():
-        pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is missing and could not be installed")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,29 +18,19 @@ import pytest
 from trialscreen.criteria.builtin import builtin_criteria
 from trialscreen.questionnaire import Questionnaire, build_questionnaire
 
+from ..browser_support import SHOTS, chromium
 from ..questionnaire.seed_answers import qualifying
-from .conftest import AS_OF, REPO_ROOT, SEED, free_port
+from .conftest import AS_OF, SEED, free_port
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-SHOTS = REPO_ROOT / "artifacts" / "screenshots"
+pytest.importorskip("playwright.sync_api")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        subprocess.run(["bash", str(REPO_ROOT / "scripts" / "ensure_chromium.sh")], check=False, capture_output=True)
-    if not CHROMIUM.exists():
-        pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is missing and could not be installed")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
