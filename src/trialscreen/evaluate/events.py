@@ -10,7 +10,7 @@ from trialscreen.criteria.nodes import Allergy, Consent, Immunization, Medicatio
 from trialscreen.evaluate.context import Context
 from trialscreen.evaluate.outcome import DECIDED_FALSE, DECIDED_TRUE, DECIDED_UNKNOWN, FALSE, TRUE, UNKNOWN, Outcome
 from trialscreen.evaluate.registry import Check, Compiler, Decide, Decision, compiles, decides
-from trialscreen.fhir.facts import Coding, MedicationFact
+from trialscreen.fhir.facts import Coding, MedicationFact, ProcedureFact
 from trialscreen.knowledge import ValueSet
 from trialscreen.report.model import Evidence
 
@@ -57,6 +57,28 @@ def _windowed(
     return Outcome(FALSE, f"no record of {title} within {words}")
 
 
+def _procedure_counts(
+    proc: ProcedureFact, as_of: date, vs: ValueSet | None, category: ValueSet | None, minor: ValueSet | None
+) -> bool:
+    """A procedure done by the as-of date, in the value set and category, and not a listed minor one."""
+    if proc.when is not None and proc.when > as_of:
+        return False
+    if not _in(vs, proc.codes):
+        return False
+    if category is not None and not any(category.contains(s, k) for s, k in proc.categories):
+        return False
+    return not (minor is not None and any(minor.contains(s, k) for s, k in proc.codes))
+
+
+def _set_aside(med: MedicationFact, routes: ValueSet | None, reasons: ValueSet | None) -> bool:
+    """A medicine that does not count: given by a non-systemic route, or for a listed reason."""
+    if routes is not None and med.has_route and (
+        any(routes.contains(s, k) for s, k in med.routes) or routes.matches_text(med.route_text)
+    ):
+        return True
+    return reasons is not None and any(reasons.contains(s, k) for s, k in med.reasons)
+
+
 @compiles("procedure")
 def _procedure(node: Procedure, polarity: str, c: Compiler) -> Check:
     vs = c.knowledge.valueset(node.valueset) if node.valueset else None
@@ -69,13 +91,7 @@ def _procedure(node: Procedure, polarity: str, c: Compiler) -> Check:
         as_of = ctx.as_of
         found: list[tuple[Evidence, date | None]] = []
         for proc in ctx.facts.procedures:
-            if proc.when is not None and proc.when > as_of:
-                continue
-            if not _in(vs, proc.codes):
-                continue
-            if category is not None and not any(category.contains(s, k) for s, k in proc.categories):
-                continue
-            if minor is not None and any(minor.contains(s, k) for s, k in proc.codes):
+            if not _procedure_counts(proc, as_of, vs, category, minor):
                 continue
             ev = Evidence(proc.ref, f"Procedure {_name(proc.codes, proc.text)}", date=proc.when.isoformat() if proc.when else None)
             found.append((ev, proc.when))
@@ -132,11 +148,7 @@ def _medication(node: Medication, polarity: str, c: Compiler) -> Check:
                     continue
             elif med.status not in _TAKEN or (med.start is not None and med.start > as_of):
                 continue
-            if routes is not None and med.has_route and (
-                any(routes.contains(s, k) for s, k in med.routes) or routes.matches_text(med.route_text)
-            ):
-                continue
-            if reasons is not None and any(reasons.contains(s, k) for s, k in med.reasons):
+            if _set_aside(med, routes, reasons):
                 continue
             route = med.route_text.split(" | ")[0] if med.route_text else ("no route recorded" if not med.has_route else None)
             when = med.start.isoformat() if med.start and timing != "current" else None
@@ -247,14 +259,7 @@ def _decide_procedure(node: Procedure, polarity: str, c: Compiler) -> Decide:
         if not procedures:
             return DECIDED_FALSE
         as_of = ctx.as_of
-        found = [
-            proc.when
-            for proc in procedures
-            if (proc.when is None or proc.when <= as_of)
-            and _in(vs, proc.codes)
-            and (category is None or any(category.contains(s, k) for s, k in proc.categories))
-            and not (minor is not None and any(minor.contains(s, k) for s, k in proc.codes))
-        ]
+        found = [proc.when for proc in procedures if _procedure_counts(proc, as_of, vs, category, minor)]
         return _windowed_decision(found, window, as_of)
 
     return run
@@ -279,11 +284,7 @@ def _decide_medication(node: Medication, polarity: str, c: Compiler) -> Decide:
         for med in ctx.facts.medications:
             if not _in(vs, med.codes, med.text) or not _active(med, as_of):
                 continue
-            if routes is not None and med.has_route and (
-                any(routes.contains(s, k) for s, k in med.routes) or routes.matches_text(med.route_text)
-            ):
-                continue
-            if reasons is not None and any(reasons.contains(s, k) for s, k in med.reasons):
+            if _set_aside(med, routes, reasons):
                 continue
             return DECIDED_TRUE
         return DECIDED_FALSE
