@@ -155,3 +155,42 @@ def test_synthea_folder_screens_and_empty_files_are_reported() -> None:
     for line in lines:
         inc3 = next(c for c in line["criteria"] if c["id"] == "inc-3")
         assert inc3["status"] == "fail"  # none of them has AML
+
+
+def _deciding_status(verdict: str) -> str | None:
+    return {"ineligible": "fail", "needs_review": "unknown"}.get(verdict)
+
+
+def test_verdict_lines_agree_with_the_full_reports(tmp_path: Path) -> None:
+    """`--format verdict` on bulk data: the verdict and eligible_from of `--format json`, and
+    the criteria it names are ones whose status decided that verdict."""
+    from datetime import date
+
+    from trialscreen.synth import generate
+
+    generate(persons=80, seed=21, out=tmp_path, as_of=date(2026, 11, 25), formats=("fhir",))
+    folder = tmp_path / "fhir"
+    args = ["screen", "-t", "NCT06125652", "--as-of", "2026-11-25", str(folder), str(EXAMPLES)]
+    short = runner.invoke(app, [*args, "-f", "verdict"])
+    full = runner.invoke(app, [*args, "-f", "json"])
+    assert short.exit_code == full.exit_code == 0, short.output
+    verdicts = _json_lines(short.stdout)
+    reports = _json_lines(full.stdout)
+    assert [v["patient"] for v in verdicts] == [r["patient"] for r in reports] and len(verdicts) > 80
+    assert {v["verdict"] for v in verdicts} >= {"ineligible", "needs_review", "eligible"}
+    for v, r in zip(verdicts, reports, strict=True):
+        assert set(v) == {"patient", "trial", "as_of", "verdict", "eligible_from", "decided_by"}
+        assert (v["verdict"], v["eligible_from"]) == (r["verdict"], r["eligible_from"])
+        statuses = {c["id"]: c["status"] for c in r["criteria"]}
+        wanted = _deciding_status(v["verdict"])
+        assert all(statuses[cid] == wanted for cid in v["decided_by"])
+        if v["verdict"] == "eligible":
+            assert v["decided_by"] == []
+        elif v["verdict"] == "needs_review":
+            assert set(v["decided_by"]) == {cid for cid, s in statuses.items() if s == "unknown"}
+        elif v["eligible_from"] is not None:
+            assert set(v["decided_by"]) == {cid for cid, s in statuses.items() if s == "fail"}
+        else:
+            [cid] = v["decided_by"]
+            failed = next(c for c in r["criteria"] if c["id"] == cid)
+            assert failed["eligible_from"] is None

@@ -403,16 +403,16 @@ def test_an_observation_dated_by_effective_instant_is_read(tmp_path: Path) -> No
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=12), st.booleans(), st.integers(4, 32))
 def test_ndjson_blocks_are_whole_lines_that_make_up_the_file(lines: list[bytes], final_newline: bool, block: int) -> None:
-    from trialscreen.fhir import ndjson as bulk
+    from trialscreen.fhir import blocks as bulk
 
     data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.ndjson"
         path.write_bytes(data)
-        saved, bulk._BLOCK = bulk._BLOCK, block
+        saved, bulk.BLOCK = bulk.BLOCK, block
         try:
-            blocks = list(bulk._blocks(path))
+            blocks = list(bulk.blocks(path))
         finally:
-            bulk._BLOCK = saved
+            bulk.BLOCK = saved
     assert b"".join(blocks) == data
     assert all(b.endswith(b"\n") for b in blocks[:-1]) and all(blocks)

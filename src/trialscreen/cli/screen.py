@@ -8,7 +8,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
-import orjson
 import typer
 from rich.console import Console
 
@@ -22,6 +21,7 @@ from trialscreen.report.text import render
 class Format(StrEnum):
     text = "text"
     json = "json"
+    verdict = "verdict"
 
 
 def screen_command(
@@ -29,7 +29,15 @@ def screen_command(
     trial: Annotated[str | None, typer.Option("--trial", "-t", help="NCT id of the trial.")] = None,
     criteria: Annotated[Path | None, typer.Option("--criteria", "-c", help="A criteria file (YAML or JSON) to screen with.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Screen as on this day (YYYY-MM-DD); default today.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="text for a person, json for one line per patient.")] = Format.text,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text for a person; json: one line per patient with every criterion explained; "
+            "verdict: one short line per patient (verdict, eligible_from, the criteria that decided it), for bulk pre-screening.",
+        ),
+    ] = Format.text,
 ) -> None:
     """Screen every patient in FILES: per criterion pass / fail / unknown, why, and on what evidence."""
     day = parse_as_of(as_of)
@@ -46,7 +54,8 @@ def screen_command(
     patients = 0
     out = Console(soft_wrap=False, highlight=False) if fmt is Format.text else None
     lines = _JsonLines(sys.stdout.buffer)
-    for item in read_records(files):
+    # Results are decoded when a criterion first needs them: a verdict line often needs none.
+    for item in read_records(files, lazy=True):
         if isinstance(item, RecordProblem):
             problems += 1
             lines.flush()  # the lines of the patients before it come first
@@ -58,8 +67,10 @@ def screen_command(
             gc.freeze()  # and what the first screening built lazily (the UCUM registry, memos)
         if out is not None:
             out.print(render(report, source=item.source))
+        elif fmt is Format.verdict:
+            lines.add(report.summary_line())
         else:
-            lines.add(orjson.dumps(report.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+            lines.add(report.to_json_line())
     lines.flush()
     sys.stdout.flush()
     if patients == 0 and problems == 0:

@@ -94,8 +94,10 @@ class Screener:
         self.knowledge = knowledge_ or knowledge()
         self.compiler = Compiler(self.knowledge, dict(criteria.definitions))
         self.compiled = [self._compile(c) for c in criteria.criteria]
-        self._order = [c.decide for c in sorted(self.compiled, key=lambda c: _cost(c.criterion, self.compiler.definitions))]
-        """Deciders, cheapest first: the verdict often needs only the first to fail."""
+        self._order = [
+            (c.criterion.id, c.decide) for c in sorted(self.compiled, key=lambda c: _cost(c.criterion, self.compiler.definitions))
+        ]
+        """Deciders by criterion id, cheapest first: the verdict often needs only the first to fail."""
 
     def _compile(self, criterion: Criterion) -> _Compiled:
         self.compiler.criterion_id = criterion.id
@@ -151,35 +153,43 @@ class Screener:
         """The patient's verdict and eligible_from now; every criterion's status, reason, evidence
         and what is missing when first read (or now, with `explain`)."""
         ctx = Context(record.facts, as_of)
-        verdict, eligible_from = self._verdict(ctx)
+        verdict, eligible_from, decided_by = self._verdict(ctx)
         report = PatientReport(
-            record.patient_id, self.criteria.trial, as_of, verdict, eligible_from, explain=_Pending(self, ctx, record, verdict, eligible_from)
+            record.patient_id,
+            self.criteria.trial,
+            as_of,
+            verdict,
+            eligible_from,
+            explain=_Pending(self, ctx, record, verdict, eligible_from, decided_by),
+            decided_by=decided_by,
         )
         if explain:
             report.criteria  # noqa: B018  (builds the explanations now)
         return report
 
-    def _verdict(self, ctx: Context) -> tuple[Verdict, date | None]:
-        """Verdict and eligible_from from the deciders, cheapest criterion first.
+    def _verdict(self, ctx: Context) -> tuple[Verdict, date | None, tuple[str, ...]]:
+        """Verdict, eligible_from and the criteria that decided them, cheapest criterion first.
 
-        A criterion that fails for good (with no day it lapses) settles both, so the rest is
-        not decided here; reading the report decides and explains every criterion.
+        A criterion that fails for good (with no day it lapses) settles the verdict alone, so
+        the rest is not decided here; reading the report decides and explains every criterion.
+        Otherwise what decided it is every failing criterion (each lapses), or every unknown one.
         """
-        unknown = failed = False
+        unknown: list[str] = []
+        failed: list[str] = []
         latest: date | None = None
-        for decide in self._order:
+        for cid, decide in self._order:
             status, day = decide(ctx)
             if status == "fail":
                 if day is None:
-                    return "ineligible", None
-                failed = True
+                    return "ineligible", None, (cid,)
+                failed.append(cid)
                 if latest is None or day > latest:
                     latest = day
             elif status == "unknown":
-                unknown = True
+                unknown.append(cid)
         if failed:
-            return "ineligible", latest
-        return ("needs_review" if unknown else "eligible"), None
+            return "ineligible", latest, tuple(failed)
+        return ("needs_review", None, tuple(unknown)) if unknown else ("eligible", None, ())
 
     def decisions(self, record: PatientRecord, as_of: date, ctx: Context | None = None) -> dict[str, Decided]:
         """(status, eligible_from) of every criterion and part, by the deciders alone.
@@ -200,13 +210,15 @@ class Screener:
         return out
 
     def _explain(
-        self, ctx: Context, record: PatientRecord, verdict: Verdict, eligible_from: date | None
+        self, ctx: Context, record: PatientRecord, verdict: Verdict, eligible_from: date | None, decided_by: tuple[str, ...] = ()
     ) -> tuple[list[CriterionResult], list[str]]:
         """Every criterion with its status, reason, evidence and what is missing; the record's warnings."""
         warnings = list(record.facts.notes)
         results = [self._run(c, ctx, warnings) for c in self.compiled]
         explained = verdict_of([r.status for r in results]), patient_eligible_from(results)
-        if explained != (verdict, eligible_from):
+        deciding_status = {"ineligible": "fail", "needs_review": "unknown"}.get(verdict)
+        statuses = {r.id: r.status for r in results}
+        if explained != (verdict, eligible_from) or any(statuses.get(cid) != deciding_status for cid in decided_by):
             raise RuntimeError(
                 f"the evaluator's deciding and explaining paths disagree for patient {record.patient_id}: "
                 f"{verdict} / {eligible_from} vs {explained[0]} / {explained[1]}"
@@ -266,17 +278,26 @@ class Screener:
 class _Pending:
     """A screened patient's explanations, built by the screener when the report is read."""
 
-    __slots__ = ("screener", "ctx", "record", "verdict", "eligible_from")
+    __slots__ = ("screener", "ctx", "record", "verdict", "eligible_from", "decided_by")
 
-    def __init__(self, screener: Screener, ctx: Context, record: PatientRecord, verdict: Verdict, eligible_from: date | None) -> None:
+    def __init__(
+        self,
+        screener: Screener,
+        ctx: Context,
+        record: PatientRecord,
+        verdict: Verdict,
+        eligible_from: date | None,
+        decided_by: tuple[str, ...],
+    ) -> None:
         self.screener = screener
         self.ctx = ctx
         self.record = record
         self.verdict: Verdict = verdict
         self.eligible_from = eligible_from
+        self.decided_by = decided_by
 
     def explain(self) -> tuple[list[CriterionResult], list[str]]:
-        return self.screener._explain(self.ctx, self.record, self.verdict, self.eligible_from)
+        return self.screener._explain(self.ctx, self.record, self.verdict, self.eligible_from, self.decided_by)
 
     def statuses(self) -> dict[str, Status]:
         decided = self.screener.decisions(self.record, self.ctx.as_of, self.ctx)

@@ -9,6 +9,7 @@ never a silent guess.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -283,23 +284,101 @@ class AnswerFact:
         return f"QuestionnaireResponse/{self.response_id}"
 
 
+Reader = Callable[["Facts"], None]
+"""Adds what one run of a patient's lines holds to the facts (see `Facts.defer`)."""
+
+DEFERRABLE = ("conditions", "observations", "procedures", "medications", "immunizations", "allergies", "consents", "answers")
+"""The kinds of facts that reading may leave until they are first used."""
+
+
+def _deferrable(name: str) -> property:
+    stored = f"_{name}"
+
+    def get(self: Facts) -> Any:
+        pending = self.deferred
+        if pending is not None and name in pending:
+            self._complete(name)
+        return getattr(self, stored)
+
+    return property(get, doc=f"The patient's {name} (reading any left unread first).")
+
+
 @dataclass(slots=True)
 class Facts:
-    """Everything the engines read about one patient."""
+    """Everything the engines read about one patient.
+
+    Bulk reading may leave a kind of facts unread (`defer`) until it is first used: a verdict
+    that settles on the diagnoses never decodes the results. Every kind and the notes read the
+    same as if everything had been read at once.
+    """
 
     patient_id: str
     birth_date: date | None = None
     gender: str | None = None
-    conditions: list[ConditionFact] = field(default_factory=list)
-    observations: dict[Coding, list[ObservationFact]] = field(default_factory=dict)
-    procedures: list[ProcedureFact] = field(default_factory=list)
-    medications: list[MedicationFact] = field(default_factory=list)
-    immunizations: list[ImmunizationFact] = field(default_factory=list)
-    allergies: list[AllergyFact] = field(default_factory=list)
-    consents: list[ConsentFact] = field(default_factory=list)
-    answers: list[AnswerFact] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    """What could not be read (resource type/id and field), shown with the report."""
+    _conditions: list[ConditionFact] = field(default_factory=list)
+    _observations: dict[Coding, list[ObservationFact]] = field(default_factory=dict)
+    """Results by code (system, code), each analyte's in record order."""
+    _procedures: list[ProcedureFact] = field(default_factory=list)
+    _medications: list[MedicationFact] = field(default_factory=list)
+    _immunizations: list[ImmunizationFact] = field(default_factory=list)
+    _allergies: list[AllergyFact] = field(default_factory=list)
+    _consents: list[ConsentFact] = field(default_factory=list)
+    _answers: list[AnswerFact] = field(default_factory=list)
+    noted: list[str] = field(default_factory=list)
+    """The notes made while reading; read `notes`, which also holds those of deferred reading."""
     birth_date_problem: str | None = None
     birth_date_latest: date | None = None
     """For a partial birthDate ("1980", "1980-06"), its last possible day (`birth_date` is the first)."""
+    deferred: dict[str, list[tuple[Reader, int, int]]] | None = field(default=None, compare=False, repr=False)
+    """Readers left until their kind is first used: (reader, notes made before it, its turn)."""
+    late: list[tuple[int, int, list[str]]] = field(default_factory=list, compare=False, repr=False)
+    """Notes of deferred readers that have run, by (notes made before, turn), not yet merged."""
+    turns: int = field(default=0, compare=False, repr=False)
+
+    conditions = _deferrable("conditions")
+    observations = _deferrable("observations")
+    procedures = _deferrable("procedures")
+    medications = _deferrable("medications")
+    immunizations = _deferrable("immunizations")
+    allergies = _deferrable("allergies")
+    consents = _deferrable("consents")
+    answers = _deferrable("answers")
+
+    @property
+    def notes(self) -> list[str]:
+        """What could not be read (resource type/id and field), shown with the report, in reading order."""
+        self.complete()
+        if self.late:
+            for mark, _, new in sorted(self.late, key=lambda late: late[:2], reverse=True):
+                self.noted[mark:mark] = new
+            self.late = []
+        return self.noted
+
+    def defer(self, kind: str, reader: Reader) -> None:
+        """Leave `reader`, which adds facts of `kind` (one of `DEFERRABLE`), until that kind is used.
+
+        Its notes still take the place they would have had if it had run now.
+        """
+        if self.deferred is None:
+            self.deferred = {}
+        self.deferred.setdefault(kind, []).append((reader, len(self.noted), self.turns))
+        self.turns += 1
+
+    def complete(self) -> None:
+        """Run every deferred reader."""
+        while self.deferred:
+            self._complete(next(iter(self.deferred)))
+
+    def _complete(self, kind: str) -> None:
+        assert self.deferred is not None
+        readers = self.deferred.pop(kind)
+        if not self.deferred:
+            self.deferred = None
+        for reader, mark, turn in readers:
+            before, self.noted = self.noted, []
+            try:
+                reader(self)
+            finally:
+                new, self.noted = self.noted, before
+            if new:
+                self.late.append((mark, turn, new))

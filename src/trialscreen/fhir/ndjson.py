@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 
 import msgspec
 import orjson
 
+from trialscreen.fhir.blocks import blocks, key_of, references
 from trialscreen.fhir.facts import Coding, Facts
+from trialscreen.fhir.lazy import IndexedStream
 from trialscreen.fhir.normalise import add
 from trialscreen.fhir.record import PatientRecord, RecordError, RecordProblem
 from trialscreen.fhir.typed import (
@@ -34,7 +35,6 @@ from trialscreen.fhir.typed import (
     TYPED,
     Subjects,
     Typed,
-    _Reference,
     decode_line,
     patient_reference,
     subjects_of_line,
@@ -45,10 +45,6 @@ Wanted = Callable[[Coding], bool] | None
 Item = Typed | Resource
 """One resource read from a line: typed (`typed.TYPED`) or, for every other kind, a dict."""
 
-_BLOCK = 1 << 16
-"""Bytes read at a time: small enough that a block's resources are still in the CPU cache when used."""
-_SUBJECT = attrgetter("subject")
-_REFERENCE = attrgetter("reference")
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary", "source")
 INCOMPLETE = "some NDJSON files could not be read; this record may be incomplete"
 
@@ -70,65 +66,6 @@ def patient_of(res: Resource) -> str | None:
     return None
 
 
-def key_of(reference: str | None) -> str | None:
-    """The patient id a reference names: "Patient/1", "urn:uuid:1" and "1" all name "1"."""
-    if reference is None:
-        return None
-    return reference.rsplit("/", 1)[-1].removeprefix("urn:uuid:")
-
-
-def _blocks(path: Path) -> Iterator[bytes]:
-    """The file in blocks of whole lines (each ends with a newline but perhaps the file's last).
-
-    Read unbuffered; a block ends at its last newline and the next read starts right after it,
-    so each byte is copied once. (Not mapped: mapped pages would count as the process's memory.)
-    """
-    try:
-        handle = path.open("rb", buffering=0)
-    except OSError as exc:
-        raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
-    with handle:
-        if not handle.seekable():  # a pipe: carry the partial last line over instead
-            yield from _carried_blocks(path, handle)
-            return
-        size = _BLOCK
-        while True:
-            try:
-                block = handle.read(size)
-            except OSError as exc:
-                raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
-            if not block:
-                return
-            cut = block.rfind(b"\n") + 1
-            if cut == 0 and len(block) == size:  # a line longer than a block: read more at once
-                handle.seek(-len(block), 1)
-                size *= 2
-                continue
-            if cut and cut < len(block):
-                handle.seek(cut - len(block), 1)
-                block = block[:cut]
-            yield block
-            size = _BLOCK
-
-
-def _carried_blocks(path: Path, handle: Any) -> Iterator[bytes]:
-    rest = b""
-    while True:
-        try:
-            block = handle.read(_BLOCK)
-        except OSError as exc:
-            raise RecordError(f"{path}: cannot read ({exc.strerror})") from None
-        if not block:
-            break
-        block = rest + block
-        cut = block.rfind(b"\n") + 1
-        rest = block[cut:]
-        if cut:
-            yield block[:cut]
-    if rest:
-        yield rest
-
-
 def _newlines_before(path: Path, offset: int) -> int:
     """How many lines the file has before byte `offset` (for naming a bad line)."""
     with path.open("rb") as handle:
@@ -138,7 +75,7 @@ def _newlines_before(path: Path, offset: int) -> int:
 def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """(line number, line) of every line that is not blank."""
     number = 0
-    for block in _blocks(path):
+    for block in blocks(path):
         lines = block.split(b"\n")
         if not lines[-1]:
             lines.pop()
@@ -174,17 +111,7 @@ def read_line(line: bytes, path: Path, number: int, typed: bool = True) -> tuple
     return patient_of(res), res
 
 
-def _references(found: list[Typed] | list[Subjects]) -> list[str | None]:
-    """The patient reference of each decoded line (in C when every line has a plain subject)."""
-    subjects = list(map(_SUBJECT, found))
-    if set(map(type, subjects)) == {_Reference}:
-        refs: list[str | None] = list(map(_REFERENCE, subjects))
-        if None not in refs and "" not in refs:
-            return refs
-    return [patient_reference(s) for s in found]
-
-
-def _block_references(block: bytes) -> list[str | None] | None:
+def _blockreferences(block: bytes) -> list[str | None] | None:
     """The patient reference of every line of a block, decoded in one call; None if it cannot be."""
     if not block.isascii():
         return None  # msgspec skips bytes unchecked; such lines are read one by one
@@ -192,7 +119,7 @@ def _block_references(block: bytes) -> list[str | None] | None:
         found: list[Subjects] = SUBJECTS.decode_lines(block)
     except msgspec.MsgspecError:
         return None
-    return _references(found)
+    return references(found)
 
 
 def _line_reference(line: bytes) -> str | None:
@@ -213,8 +140,8 @@ def in_patient_order(path: Path, order: dict[str, int]) -> bool:
     """
     last = -1
     try:
-        for block in _blocks(path):
-            refs = _block_references(block)
+        for block in blocks(path):
+            refs = _blockreferences(block)
             if refs is None:
                 refs = [_line_reference(line) for line in block.split(b"\n") if line.strip()]
             for ref, _ in groupby(refs):
@@ -249,7 +176,7 @@ class Stream:
         """(patient position, start, end) of each run of `items` that belongs to one patient."""
         self.run = 0
         self.grouped: dict[int, list[Item]] | None = None
-        self._blocks = _blocks(path)
+        self._blocks = blocks(path)
         self._offset = 0
         self._lines: int | None = 0
         """Lines before the next block; None once a block was decoded whole (counted again if needed)."""
@@ -289,7 +216,7 @@ class Stream:
                 items = cast("list[Item]", found)
                 self._lines = None
         if items is not None:
-            refs = _references(items)  # type: ignore[arg-type]
+            refs = references(items)  # type: ignore[arg-type]
         else:
             items, refs = self._read_lines(block, first, offset)
         self.items, self.runs, self.run = items, [], 0
@@ -363,11 +290,15 @@ def ndjson_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def read_ndjson(files: list[Path], wanted: Wanted = None, typed: bool = True) -> Iterator[PatientRecord | RecordProblem]:
+def read_ndjson(
+    files: list[Path], wanted: Wanted = None, typed: bool = True, lazy: bool = False
+) -> Iterator[PatientRecord | RecordProblem]:
     """Patients of bulk NDJSON files, streamed in the order of the Patient file(s).
 
     `typed=False` reads every line through the general path: the reference that the typed
-    path is tested against.
+    path is tested against. `lazy` indexes each file of one resource type in one pass and
+    leaves each patient's lines undecoded until that kind of fact is first used
+    (`lazy.IndexedStream`, `Facts.defer`): the facts, notes and problems are the same.
     """
     patient_files = [f for f in files if _first_type(f) == "Patient"]
     if not patient_files:  # files that mix types may hold Patients further down
@@ -401,29 +332,40 @@ def read_ndjson(files: list[Path], wanted: Wanted = None, typed: bool = True) ->
             only_medications = True
         if only_medications:
             other_files.remove(f)
-    streams = [Stream(f, order, typed) for f in other_files + mixed]
-    for source, pat in _patients(patient_files, unreadable):
-        pid = str(pat.get("id"))
-        facts = Facts(patient_id=pid)
-        add(pat, facts, wanted)
+    streams: list[Stream | IndexedStream] = []
+    for f in other_files + mixed:
+        indexed = IndexedStream.build(f, order, _first_type(f)) if lazy and typed and f not in mixed else None
+        streams.append(indexed if indexed is not None else Stream(f, order, typed))
+    try:
+        for source, pat in _patients(patient_files, unreadable):
+            pid = str(pat.get("id"))
+            facts = Facts(patient_id=pid)
+            add(pat, facts, wanted)
+            for stream in streams:
+                if stream.broken:
+                    continue
+                try:
+                    if isinstance(stream, IndexedStream):
+                        stream.defer(stream.take(pid, order), facts, wanted, medications)
+                        continue
+                    items = stream.take(pid)
+                except RecordError as exc:
+                    stream.broken = broken = True
+                    yield RecordProblem(str(stream.path), str(exc))
+                    continue
+                for item in items:
+                    adder = ADDERS.get(type(item))
+                    if adder is not None:
+                        adder(item, facts, wanted)
+                    else:
+                        add(item, facts, wanted, medications)  # type: ignore[arg-type]
+            if broken:
+                facts.noted.append(INCOMPLETE)
+            yield PatientRecord(facts, source)
+    finally:
         for stream in streams:
-            if stream.broken:
-                continue
-            try:
-                items = stream.take(pid)
-            except RecordError as exc:
-                stream.broken = broken = True
-                yield RecordProblem(str(stream.path), str(exc))
-                continue
-            for item in items:
-                adder = ADDERS.get(type(item))
-                if adder is not None:
-                    adder(item, facts, wanted)
-                else:
-                    add(item, facts, wanted, medications)  # type: ignore[arg-type]
-        if broken:
-            facts.notes.append(INCOMPLETE)
-        yield PatientRecord(facts, source)
+            if isinstance(stream, IndexedStream):
+                stream.close()
     for stream in streams:
         if stream.orphans:
             yield RecordProblem(

@@ -74,7 +74,7 @@ def condition(res: Resource, facts: Facts) -> None:
         ).get("start")
         abatement = parse_date(abatement_raw, "abatement")
     except FieldError as exc:
-        facts.notes.append(f"Condition/{rid}: {exc}; its dates are not used")
+        facts.noted.append(f"Condition/{rid}: {exc}; its dates are not used")
         onset = recorded = abatement = None
     undated = abatement is None and (
         res.get("abatementBoolean") is True or isinstance(res.get("abatementString"), str)
@@ -101,10 +101,10 @@ def observation(res: Resource, facts: Facts, wanted: Callable[[Coding], bool] | 
         )
         stamp = parse_instant_and_date(raw_when, "effective date")
     except FieldError as exc:
-        facts.notes.append(f"Observation/{rid}: {exc}; the result is not used")
+        facts.noted.append(f"Observation/{rid}: {exc}; the result is not used")
         return
     if stamp is None:
-        facts.notes.append(f"Observation/{rid}: no effective date; the result is not used")
+        facts.noted.append(f"Observation/{rid}: no effective date; the result is not used")
         return
     fact = ObservationFact(rid, codes, stamp[1], stamp[0])
     try:
@@ -141,7 +141,7 @@ def observation(res: Resource, facts: Facts, wanted: Callable[[Coding], bool] | 
         problem = str(exc)
     fact.problem = problem
     for coding in codes:
-        facts.observations.setdefault(coding, []).append(fact)
+        facts._observations.setdefault(coding, []).append(fact)
 
 
 def procedure(res: Resource, facts: Facts) -> None:
@@ -152,7 +152,7 @@ def procedure(res: Resource, facts: Facts) -> None:
     try:
         when = parse_date(res.get("performedDateTime") or (res.get("performedPeriod") or {}).get("start"), "performed")
     except FieldError as exc:
-        facts.notes.append(f"Procedure/{rid}: {exc}; its date is not used")
+        facts.noted.append(f"Procedure/{rid}: {exc}; its date is not used")
         when = None
     cats: list[Coding] = []
     category = res.get("category")
@@ -193,7 +193,7 @@ def medication(res: Resource, facts: Facts, contained: dict[str, Resource]) -> N
             end = parse_date((res.get("effectivePeriod") or {}).get("end"), "effectivePeriod.end")
             start = parse_date(res.get("effectiveDateTime") or (res.get("effectivePeriod") or {}).get("start"), "effective")
     except FieldError as exc:
-        facts.notes.append(f"{rtype}/{rid}: {exc}; its dates are not used")
+        facts.noted.append(f"{rtype}/{rid}: {exc}; its dates are not used")
         start = end = None
     reasons: list[Coding] = []
     for rc in res.get("reasonCode") or ():
@@ -211,7 +211,7 @@ def immunization(res: Resource, facts: Facts) -> None:
     try:
         when = parse_date(res.get("occurrenceDateTime"), "occurrenceDateTime")
     except FieldError as exc:
-        facts.notes.append(f"Immunization/{rid}: {exc}; its date is not used")
+        facts.noted.append(f"Immunization/{rid}: {exc}; its date is not used")
         when = None
     facts.immunizations.append(ImmunizationFact(rid, codes, text, when))
 
@@ -242,7 +242,7 @@ def consent(res: Resource, facts: Facts) -> None:
     try:
         when = parse_date(res.get("dateTime"), "dateTime")
     except FieldError as exc:
-        facts.notes.append(f"Consent/{rid}: {exc}; the consent is not used")
+        facts.noted.append(f"Consent/{rid}: {exc}; the consent is not used")
         return
     facts.consents.append(ConsentFact(rid, when, tuple(codes)))
 
@@ -267,7 +267,7 @@ def questionnaire_response(res: Resource, facts: Facts) -> None:
     try:
         authored = parse_instant(res.get("authored"), "authored")
     except FieldError as exc:
-        facts.notes.append(f"QuestionnaireResponse/{rid}: {exc}; its answers are not used")
+        facts.noted.append(f"QuestionnaireResponse/{rid}: {exc}; its answers are not used")
         return
     found: list[tuple[str, bool]] = []
     _answers(res.get("item") or (), found)
@@ -285,7 +285,7 @@ def patient(res: Resource, facts: Facts) -> None:
             facts.birth_date_latest = last_day(res["birthDate"])
     except FieldError as exc:
         facts.birth_date_problem = str(exc)
-        facts.notes.append(f"Patient/{facts.patient_id}: {exc}")
+        facts.noted.append(f"Patient/{facts.patient_id}: {exc}")
 
 
 _READERS: dict[str, Callable[[Resource, Facts], None]] = {
@@ -316,7 +316,7 @@ def add(res: Resource, facts: Facts, wanted: Callable[[Coding], bool] | None = N
         elif isinstance(rtype, str) and rtype in _READERS:
             _READERS[rtype](res, facts)
     except (TypeError, AttributeError, ValueError) as exc:
-        facts.notes.append(f"{rtype}/{res.get('id', '?')}: malformed ({exc}); the resource is not used")
+        facts.noted.append(f"{rtype}/{res.get('id', '?')}: malformed ({exc}); the resource is not used")
 
 
 def sort_key_latest(fact: ObservationFact) -> datetime:

@@ -79,11 +79,11 @@ def _looks_like_json(path: Path) -> bool:
     return head.startswith(b"{")
 
 
-def read_records(paths: Iterable[Path], wanted: Wanted = None) -> Iterator[PatientRecord | RecordProblem]:
+def read_records(paths: Iterable[Path], wanted: Wanted = None, *, lazy: bool = False) -> Iterator[PatientRecord | RecordProblem]:
     """Every patient in the given files and directories; problems are yielded, not raised.
 
     `.json` files are Bundles (one patient each); `.ndjson` files and directories of them are
-    bulk data read together.
+    bulk data read together (`lazy`: see `read_ndjson`).
     """
     bundles: list[Path] = []
     ndjson: list[Path] = []
@@ -117,4 +117,4 @@ def read_records(paths: Iterable[Path], wanted: Wanted = None) -> Iterator[Patie
         except RecordError as exc:
             yield RecordProblem(str(path), str(exc).removeprefix(f"{path}: "))
     if ndjson:
-        yield from read_ndjson(ndjson, wanted)
+        yield from read_ndjson(ndjson, wanted, lazy=lazy)

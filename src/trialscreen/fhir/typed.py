@@ -312,10 +312,10 @@ def add_observation(res: TypedObservation, facts: Facts, wanted: Callable[[Codin
         try:
             stamp = parse_instant_and_date(raw_when, "effective date")
         except FieldError as exc:
-            facts.notes.append(f"Observation/{res.id}: {exc}; the result is not used")
+            facts.noted.append(f"Observation/{res.id}: {exc}; the result is not used")
             return
         if stamp is None:
-            facts.notes.append(f"Observation/{res.id}: no effective date; the result is not used")
+            facts.noted.append(f"Observation/{res.id}: no effective date; the result is not used")
             return
     integer = res.valueInteger
     string = res.valueString
@@ -351,7 +351,7 @@ def add_observation(res: TypedObservation, facts: Facts, wanted: Callable[[Codin
         components,
         None,
     )
-    observations = facts.observations
+    observations = facts._observations
     for coding in codes:
         found = observations.get(coding)
         if found is None:
@@ -377,7 +377,7 @@ def add_condition(res: TypedCondition, facts: Facts, wanted: object = None) -> N
         )
         abatement = parse_date(abatement_raw, "abatement")
     except FieldError as exc:
-        facts.notes.append(f"Condition/{res.id}: {exc}; its dates are not used")
+        facts.noted.append(f"Condition/{res.id}: {exc}; its dates are not used")
         onset = recorded = abatement = None
     undated = abatement is None and (
         res.abatementBoolean is True or res.abatementString is not None or res.abatementAge is not None
@@ -395,7 +395,7 @@ def add_immunization(res: TypedImmunization, facts: Facts, wanted: object = None
     try:
         when = parse_date(res.occurrenceDateTime, "occurrenceDateTime")
     except FieldError as exc:
-        facts.notes.append(f"Immunization/{res.id}: {exc}; its date is not used")
+        facts.noted.append(f"Immunization/{res.id}: {exc}; its date is not used")
         when = None
     facts.immunizations.append(ImmunizationFact(res.id, codes, text, when))
 
@@ -409,7 +409,7 @@ def add_procedure(res: TypedProcedure, facts: Facts, wanted: object = None) -> N
     try:
         when = parse_date(res.performedDateTime or (period.start if period is not None else None), "performed")
     except FieldError as exc:
-        facts.notes.append(f"Procedure/{res.id}: {exc}; its date is not used")
+        facts.noted.append(f"Procedure/{res.id}: {exc}; its date is not used")
         when = None
     category = res.category
     listed: tuple[_Concept | None, ...] = category if isinstance(category, tuple) else (category,)

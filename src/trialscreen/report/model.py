@@ -121,7 +121,7 @@ class PatientReport:
     explanations sees the same values as if they had been built at once.
     """
 
-    __slots__ = ("patient", "trial", "as_of", "verdict", "eligible_from", "_criteria", "_warnings", "_explain")
+    __slots__ = ("patient", "trial", "as_of", "verdict", "eligible_from", "decided_by", "_criteria", "_warnings", "_explain")
 
     def __init__(
         self,
@@ -134,14 +134,22 @@ class PatientReport:
         warnings: list[str] | None = None,
         *,
         explain: Explainer | None = None,
+        decided_by: tuple[str, ...] | None = None,
     ) -> None:
         if criteria is None and explain is None:
             raise ValueError("a report needs its criteria, or a way to explain them")
+        if decided_by is None:
+            if criteria is None:
+                raise ValueError("a report explained later needs the criteria that decided its verdict")
+            decided_by = deciding(verdict, criteria)
         self.patient = patient
         self.trial = trial
         self.as_of = as_of
         self.verdict: Verdict = verdict
         self.eligible_from = eligible_from
+        self.decided_by = decided_by
+        """The criteria that decided the verdict: one that fails for good, or every failing one
+        (each lapses), or every unknown one; none for an eligible patient."""
         self._criteria = criteria
         self._warnings = warnings if warnings is not None else ([] if criteria is not None else None)
         self._explain = explain
@@ -186,6 +194,21 @@ class PatientReport:
         """The report as one JSON line (with its newline), as `trialscreen screen --format json` writes it."""
         return orjson.dumps(self.to_json(), option=orjson.OPT_APPEND_NEWLINE)
 
+    def summary(self) -> dict[str, Any]:
+        """The verdict and what decided it, without explanations (`--format verdict`)."""
+        return {
+            "patient": self.patient,
+            "trial": self.trial,
+            "as_of": self.as_of.isoformat(),
+            "verdict": self.verdict,
+            "eligible_from": self.eligible_from.isoformat() if self.eligible_from else None,
+            "decided_by": list(self.decided_by),
+        }
+
+    def summary_line(self) -> bytes:
+        """`summary` as one JSON line (with its newline)."""
+        return orjson.dumps(self.summary(), option=orjson.OPT_APPEND_NEWLINE)
+
     def statuses(self) -> dict[str, Status]:
         """Status by criterion and part id (what the population engine compares).
 
@@ -204,6 +227,17 @@ class PatientReport:
 
     def __repr__(self) -> str:
         return f"PatientReport(patient={self.patient!r}, trial={self.trial!r}, as_of={self.as_of!r}, verdict={self.verdict!r}, eligible_from={self.eligible_from!r})"
+
+
+def deciding(verdict: Verdict, criteria: list[CriterionResult]) -> tuple[str, ...]:
+    """What decided a verdict, from explained criteria (listing order): see `decided_by`."""
+    if verdict == "ineligible":
+        failed = [c for c in criteria if c.status == "fail"]
+        for_good = [c.id for c in failed if c.eligible_from is None]
+        return (for_good[0],) if for_good else tuple(c.id for c in failed)
+    if verdict == "needs_review":
+        return tuple(c.id for c in criteria if c.status == "unknown")
+    return ()
 
 
 def verdict_of(statuses: list[Status]) -> Verdict:
