@@ -34,6 +34,7 @@ from trialscreen.criteria.nodes import (
     Ref,
     Uncertain,
 )
+from trialscreen.parse.allergens import allergen_hits, allergen_valueset
 from trialscreen.parse.lexicon import TOKEN, Hit, icd_description, lexicon, norm_token
 from trialscreen.parse.measures import measurement_at
 from trialscreen.parse.quantities import Window, find_window
@@ -56,7 +57,9 @@ _ACTIVE = re.compile(
     re.I,
 )
 _UNCONTROLLED = re.compile(r"\b(?:uncontrolled|poorly\s+controlled|not\s+(?:well\s+)?controlled|unstable)\b", re.I)
-_DIAGNOSIS = re.compile(r"\b(?:diagnos\w*|confirmed|proven|documented)\b", re.I)
+_DIAGNOSIS = re.compile(
+    r"\b(?:diagnos\w*|confirmed|proven|documented|(?:histo)?patholog\w*|histolog\w*|cytolog\w*|biopsy[\s-]proven)\b", re.I
+)
 _RELAPSE = re.compile(r"\b(?:relapsed?|refractory|r/r|recurrent|recurred|recurrence)\b", re.I)
 _PAST_USE = re.compile(
     r"\b(?:prior|previous|previously|received|receipt|history|treated\s+with|exposure|exposed|"
@@ -115,6 +118,19 @@ _LIFE_AMOUNT = re.compile(
     re.I,
 )
 _ALLERGY = re.compile(r"\b(?:hypersensitivity|allerg\w*|anaphyla\w*)(?:\s+reactions?)?", re.I)
+_ALLERGY_TO = re.compile(
+    r"\s*(?:(?:/\s*|or\s+|and/or\s+)(?:[\w-]+\s+){0,2}?(?:hypersensitiv\w*|allerg\w*|intoleran\w*|sensitiv\w*|"
+    r"reactions?|intolerability|idiosyncratic\s+reactions?)\s*)?(?:reactions?\s+)?(?:\(\w+\)\s*)?(?:to|against|towards)\b\s*:?",
+    re.I,
+)
+_ALLERGY_ALLOWED = frozenset(
+    ["known", "severe", "reaction", "reactions", "serious", "any", "class", "its", "compounds", "excipients",
+     "components", "similar", "chemical", "composition", "hypersensitivity", "hypersensitivities", "allergy",
+     "allergies", "allergic", "intolerance", "intolerant", "intolerability", "sensitivity", "sensitive",
+     "suspected", "documented", "history", "hypersensitive", "anaphylaxis", "anaphylactic", "idiosyncratic",
+     "life", "threatening", "systemic", "immediate", "drugs", "drug", "products", "product", "agents",
+     "medications", "medication", "containing", "derived", "based"]
+)  # fmt: skip
 _EXAMPLES = re.compile(r"\((?:e\.?\s?g\.?|eg|such\s+as|including|i\.?e\.?|for\s+example)[^()]*(?:\([^()]*\)[^()]*)*\)", re.I)
 _CONTRACEPTION = re.compile(r"\b(?:contracept\w*|birth\s+control|barrier\s+method|abstinen\w*|condoms?)\b", re.I)
 _PREG_TEST = re.compile(r"\b(?:pregnancy\s+test|hcg|β-hcg|beta-hcg|b-hcg|beta\s+hcg)\b", re.I)
@@ -131,11 +147,11 @@ _AGE = [
         re.I,
     ),
     re.compile(
-        r"\b(?:aged?|ages?)\s*(?:[:=]\s*|of\s*|is\s*)?(?P<cmp>>\s*or\s*=|<\s*or\s*=|≥|>=|=>|>|≤|<=|=<|<|at\s+least|over|above|older\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|under|younger\s+than|less\s+than|below)\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?",
+        r"\b(?:aged?|ages?)\s*(?:[:=]\s*|of\s*|is\s*)?(?P<cmp>>\s*or\s*=|<\s*or\s*=|>/=|</=|>_|<_|≥|≧|>=|=>|>|≤|≦|<=|=<|<|at\s+least|over|above|older\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|under|younger\s+than|less\s+than|below)\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?",
         re.I,
     ),
     re.compile(
-        r"(?P<cmp>≥|>=|>|≤|<=|<|at\s+least|over|above|older\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|under|younger\s+than|less\s+than)\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)\s*(?:of\s+age|old)?",
+        r"(?P<cmp>>/=|</=|≥|≧|>=|>|≤|≦|<=|<|at\s+least|over|above|older\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|under|younger\s+than|less\s+than)\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)\s*(?:of\s+age|old)?",
         re.I,
     ),
     re.compile(
@@ -147,7 +163,7 @@ _AGE = [
         re.I,
     ),
     re.compile(
-        r"\b(?:aged?|ages?)\s*[:=]?\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?\s*(?:or|and)\s*(?P<dir>older|over|above|greater|more|younger|under|less|below)\b(?:\s+of\s+age)?",
+        r"\b(?:aged?|ages?)\s*(?:[:=]|of)?\s*(?P<n>\d{1,3})\s*(?:years?|yrs?)?(?:\s*(?:of\s+age|old))?\s*(?:or|and)\s*(?P<dir>older|over|above|greater|more|younger|under|less|below)\b(?:\s+of\s+age)?",
         re.I,
     ),
     re.compile(r"\b(?P<adult>adults?)\b(?=\s*(?:patients|subjects|participants|men|women|males|females|volunteers|,|$|\.|;|\(|aged))", re.I),
@@ -160,15 +176,17 @@ _WILLING = re.compile(
     re.I,
 )
 _LIST_GAP = re.compile(
-    r"\s*(?:\([^()]{1,12}\))?\s*(?:[,/]|,?\s*\band\b|,?\s*\bor\b|and/or|&)?\s*(?:\([^()]{1,12}\))?\s*", re.I
+    r"\)?\s*(?:\([^()]{1,12}\))?\s*(?:[,/]|,?\s*\band\b|,?\s*\bor\b|and/or|&)?\s*(?:\([^()]{1,12}\))?\s*", re.I
 )
 _STUDY_PRODUCT = re.compile(
     r"\b(?:study\s+(?:drugs?|treatments?|medications?|interventions?|products?|agents?|vaccines?)|investigational\s+(?:medicinal\s+)?(?:products?|drugs?|agents?)|imp|"
+    r"(?:tested|studied|trial|proposed|test)\s+(?:drugs?|medications?|products?|vaccines?|agents?)|vaccine\s+components?|"
+    r"any\s+(?:of\s+the\s+)?(?:medications?|drugs?|agents?)\s+(?:\w+\s+)?(?:given|used|administered)\s+in|"
     r"any\s+(?:of\s+the\s+)?(?:components?|ingredients?|excipients?)|excipients?)\b",
     re.I,
 )
 _OTHER_STUDY = re.compile(
-    r"\b(?:(?:another|other|concurrent|an?)\s+(?:interventional\s+)?(?:clinical\s+)?(?:trials?|stud(?:y|ies))|"
+    r"\b(?:(?:another|other|concurrent|an?)\s+(?:active\s+|ongoing\s+)?(?:interventional\s+)?(?:clinical\s+)?(?:trials?|stud(?:y|ies))|"
     r"investigational\s+(?:medicinal\s+)?(?:drugs?|agents?|products?|devices?|therapy|treatment)|clinical\s+trials?)\b",
     re.I,
 )
@@ -400,15 +418,45 @@ class ClauseParser:
         allowed = {"planning", "plan", "plans", "intending", "intend", "become", "breastfeed", "lactating",
                    "nursing", "mothers", "intends", "wish", "wishing", "course", "during", "period", "expecting",
                    "actively", "trying", "conceive"}  # fmt: skip
-        if [w for w in words if w.lower() not in allowed]:
+        planning_words = {"father", "child", "children", "projected", "duration", "through", "throughout", "after",
+                          "last", "dose", "trial", "starting", "visit", "end", "completion", "months", "weeks", "days",
+                          "following", "including", "participation", "conception", "parenting", "donate", "eggs",
+                          "ova", "sperm", "within", "woman", "women", "female", "females"}  # fmt: skip
+        planning = re.search(r"\b(?:plan\w*|intend\w*|become|trying|wish\w*|conceive|expecting|father)\b", text, re.I)
+        wocbp = _WOCBP.search(text)
+        used = [_span(m) for m in _PREGNANT.finditer(text)] + ([_span(wocbp)] if wocbp else [])
+        words = _leftover(text, used)
+        if wocbp:
+            allowed |= {"potential", "age", "capacity"}
+        if [w for w in words if w.lower() not in allowed and not (planning and w.lower() in planning_words)]:
             return None
+        if wocbp and (kind == "inclusion" or not re.search(r"\bor\b|,", text[: wocbp.start()])):
+            return None  # "pregnant women of childbearing potential": left to the contraception rules
         node = self._pregnant_node(text)
-        planning = re.search(r"\b(?:plan\w*|intend\w*|become|trying|wish\w*|conceive)\b", text, re.I)
         if planning:
-            node = AnyOf(items=(node, Attestation(who="patient", question="The patient plans to become pregnant or to breastfeed during the study.")))
+            question = "The patient plans a pregnancy, to breastfeed or to father a child in the period the criterion names."
+            node = AnyOf(items=(node, Attestation(who="patient", question=question)))
+        if wocbp:
+            # "pregnant, lactating, or of child-bearing potential": any woman who may become pregnant
+            self.sink.definitions[CHILDBEARING] = childbearing_definition()
+            node = AnyOf(items=(node, Ref(name=CHILDBEARING, source=_span(wocbp))))
         if kind == "inclusion":
             node = Not(item=node, source=(0, len(text)))
         return Parsed(node)
+
+    def _childbearing(self, text: str, kind: Kind) -> Parsed | None:
+        """'Women of childbearing potential' alone: the shared definition (female, under 55, ...)."""
+        m = _WOCBP.search(text)
+        if not m or _CONTRACEPTION.search(text) or _PREG_TEST.search(text) or _PREGNANT.search(text):
+            return None
+        allowed = {"women", "woman", "female", "females", "girls", "potential", "capacity", "childbearing", "bearing",
+                   "child", "age", "fertile", "premenopausal", "pre", "menopausal", "sexually", "mature"}  # fmt: skip
+        if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
+            return None
+        self.sink.definitions[CHILDBEARING] = childbearing_definition()
+        node: Node = Ref(name=CHILDBEARING, source=_span(m))
+        negated = bool(_NEGATION.search(text[: m.start()]))
+        return Parsed(Not(item=node, source=(0, len(text))) if negated else node)
 
     def _demographic(self, text: str, kind: Kind) -> Parsed | None:
         """Items that are only about age and/or sex."""
@@ -433,7 +481,9 @@ class ClauseParser:
         extra = {"inclusive", "healthy", "older", "younger", "time", "signing", "informed", "consent",
                  "giving", "over", "above", "under", "the", "y", "yo", "yrs", "children", "child", "adolescents",
                  "adolescent", "pediatric", "paediatric", "ranging", "range", "inclusion", "gender", "sex",
-                 "limitation", "between", "race", "races", "ethnicity", "ethnic", "origin", "both", "genders", "sexes"}  # fmt: skip
+                 "limitation", "between", "race", "races", "ethnicity", "ethnic", "origin", "both", "genders", "sexes",
+                 "limit", "limits", "limited", "unlimited", "restriction", "restrictions", "regardless", "irrespective",
+                 "either", "eligible", "birth"}  # fmt: skip
         if [w for w in _leftover(text, used) if w.lower() not in extra]:
             return None
         node = nodes[0] if len(nodes) == 1 else AllOf(items=tuple(nodes), source=(0, len(text)))
@@ -463,6 +513,7 @@ class ClauseParser:
                 return (Age(min=n, source=_span(m)) if up else Age(max=n, source=_span(m))), _span(m)
             c = m.group("cmp").lower()
             c = re.sub(r"\s+", " ", c).replace("> or =", ">=").replace("< or =", "<=").replace("=>", ">=").replace("=<", "<=")
+            c = {">/=": ">=", ">_": ">=", "≧": ">=", "</=": "<=", "<_": "<=", "≦": "<="}.get(c, c)
             if c in ("≥", ">=", "at least"):
                 return Age(min=n, source=_span(m)), _span(m)
             if c in (">", "over", "above", "older than", "greater than"):
@@ -478,11 +529,14 @@ class ClauseParser:
         m = _ALLERGY.search(text)
         if not m:
             return None
-        to = re.match(r"\s*(?:or\s+\w+\s+)?(?:to|against)\b", text[m.end():], re.I)
+        to = _ALLERGY_TO.match(text, m.end())
         if to:
-            return self._allergy_to(text, kind, m, m.end() + to.end())
+            return self._allergy_to(text, kind, m, to.end())
         if re.search(r"\b(?:to|against)\b", text[m.end():], re.I):
             return None
+        named = self._allergy_named_before(text, kind, m)
+        if named is not None:
+            return named
         allowed = {"severe", "reaction", "reactions", "serious", "life", "threatening", "drug"}
         if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
             return None
@@ -504,31 +558,50 @@ class ClauseParser:
             q = text.strip().rstrip(";.")
             return Parsed(Attestation(who="either", question=q[:1].upper() + q[1:] + ".", source=(0, len(text)),
                                       label="allergy to the study treatment: the record cannot name its ingredients"))
-        hits = [h for h in self.lex.scan(text[start:], icd=False) if h.entry.category == "medication"]
-        if not hits:
+        if re.search(r"\b(?:study|investigational|trial)\b", text, re.I):
             return None
-        used = [_span(m)] + [(h.start + start, h.end + start) for h in hits]
-        allowed = {"known", "severe", "reaction", "reactions", "serious", "any", "class", "its", "compounds",
-                   "excipients", "components", "similar", "chemical", "composition", "hypersensitivity", "allergy",
-                   "allergies", "allergic", "intolerance", "sensitivity", "suspected", "documented", "history",
-                   "hypersensitive", "anaphylaxis", "anaphylactic"}  # fmt: skip
-        if [w for w in _leftover(text, used) if w.lower() not in allowed] or re.search(
-            r"\b(?:study|investigational|trial)\b", text, re.I
-        ):
+        return self._allergy_node(text, kind, m, self._allergy_substances(text[start:], start))
+
+    def _allergy_named_before(self, text: str, kind: Kind, m: re.Match[str]) -> Parsed | None:
+        """'Known levetiracetam allergy', 'latex allergy': the substance named before the word."""
+        hits = self._allergy_substances(text[: m.start()], 0)
+        if not hits or re.search(r"\b(?:study|investigational|trial)\b", text, re.I):
             return None
+        return self._allergy_node(text, kind, m, hits)
+
+    def _allergy_substances(self, text: str, offset: int) -> list[Hit]:
+        """Medicines (lexicon and drug dictionary) and other allergens named in `text`."""
+        meds = [h for h in self.lex.scan(text, icd=False) if h.entry.category == "medication"]
+        others = [h for h in allergen_hits(text) if not any(h.start < x.end and x.start < h.end for x in meds)]
+        return [Hit(h.entry, h.start + offset, h.end + offset, h.text, h.short) for h in sorted(meds + others, key=lambda h: h.start)]
+
+    def _allergy_node(self, text: str, kind: Kind, m: re.Match[str], hits: list[Hit]) -> Parsed | None:
+        """One allergy per named substance (any of them); negated only when the words say so."""
+        if not hits or any(h.short and not h.text.isupper() for h in hits):
+            return None
+        used = [_span(m)] + [(h.start, h.end) for h in hits]
+        used += [_span(x) for x in _ALLERGY.finditer(text)]
+        if [w for w in _leftover(text, used) if w.lower() not in _ALLERGY_ALLOWED]:
+            return None
+        negated = bool(_NEGATION.search(text[: m.start()]))
+        if negated == (kind == "exclusion"):
+            return None  # "no allergy to X" as an exclusion, or "allergy to X" required: left to a person
         items: list[Node] = []
         for h in hits:
-            self._medication_valueset(h)
+            if h.entry.category == "allergen":
+                self.sink.valuesets.setdefault(h.entry.name, allergen_valueset(h.entry))
+            else:
+                self._medication_valueset(h)
             items.append(
                 Allergy(
                     valueset=h.entry.name,
                     criticality=("low", "high", "unable-to-assess"),
                     severity=("mild", "moderate", "severe"),
-                    source=(h.start + start, h.end + start),
+                    source=(h.start, h.end),
                 )
             )
         node: Node = items[0] if len(items) == 1 else AnyOf(items=tuple(items), source=(0, len(text)))
-        return Parsed(Not(item=node) if kind == "inclusion" else node)
+        return Parsed(Not(item=node) if negated else node)
 
     def _other_study(self, text: str, kind: Kind) -> Parsed | None:
         """Taking part in another trial, or investigational products: facts a person attests."""
@@ -546,7 +619,10 @@ class ClauseParser:
                    "participated", "date", "initial", "approximately", "receipt", "still",
                    "exclusion", "into", "entering", "earlier", "performed", "completion", "completed", "days",
                    "weeks", "months", "three", "four", "two", "one", "six", "twelve", "thirty", "administration",
-                   "randomisation", "registration", "baseline", "start", "starting"}  # fmt: skip
+                   "randomisation", "registration", "baseline", "start", "starting", "active", "concurrently",
+                   "simultaneously", "unmarketed", "marketed", "registered", "approved", "medical", "ongoing",
+                   "modality", "modalities", "biomedical", "protocol", "either", "drug's", "five",
+                   "half-lives", "halflives", "shorter", "whatever", "10", "30", "90"}  # fmt: skip
         if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
             return None
         q = text.strip().rstrip(";.")
@@ -589,6 +665,7 @@ class ClauseParser:
         _pregnancy_test,
         _contraception,
         _pregnant,
+        _childbearing,
         _recovered,
         _life,
         _willing,
@@ -607,6 +684,11 @@ class ClauseParser:
         used: list[tuple[int, int]] = []
         found: list[tuple[tuple[int, int], Node]] = []
         waiting: list[Hit] = []  # analytes listed before a shared threshold: "AST/ALT ≤ 3 × ULN"
+        # "Carbamazepine, phenytoin, phenobarbital": an exclusion that only names medicines
+        # excludes their current use (no tense word is needed)
+        bare = kind == "exclusion" and bool(hits) and all(h.entry.category == "medication" for h in hits) and not _leftover(
+            text, [(h.start, h.end) for h in hits]
+        )
         for hit in hits:
             if any(s <= hit.start < e for s, e in used):
                 continue
@@ -618,7 +700,7 @@ class ClauseParser:
                 continue
             if any(s <= hit.start < e for s, e in examples) and found:
                 continue
-            node = self._hit_node(text, hit, kind, win)
+            node = self._hit_node(text, hit, kind, win, bare)
             if node is None:
                 if hit.entry.category == "measurement" and hit.entry.data.get("analyte"):
                     waiting.append(hit)
@@ -696,7 +778,7 @@ class ClauseParser:
             return AllOf(items=tuple(nodes))
         return AnyOf(items=tuple(nodes))  # exclusion lists: any of them excludes
 
-    def _hit_node(self, text: str, hit: Hit, kind: Kind, win: Window | None) -> tuple[tuple[int, int], Node] | None:
+    def _hit_node(self, text: str, hit: Hit, kind: Kind, win: Window | None, bare: bool = False) -> tuple[tuple[int, int], Node] | None:
         cat = hit.entry.category
         before = text[max(0, hit.start - 60) : hit.start]
         if cat == "measurement":
@@ -736,7 +818,7 @@ class ClauseParser:
         elif cat == "immunization":
             node = Immunization(valueset="live_vaccine", window=window, source=(hit.start, hit.end))
         elif cat == "medication":
-            med = self._medication(text, hit, before, win)
+            med = self._medication(text, hit, before, win, bare)
             if med is None:
                 return None
             node = med
@@ -804,6 +886,12 @@ class ClauseParser:
         node: Node = Procedure(valueset=name, window=window, source=src)
         if name == "solid_organ_transplant":
             node = AnyOf(items=(Condition(valueset=name, timing="ever", source=src), node), source=src)
+        elif data.get("status") and window is None:
+            # the state the procedure leaves (transplant status, acquired absence) is coded too;
+            # it carries no date of the procedure, so only an unwindowed criterion reads it
+            status = f"{name}_status"
+            self.sink.valuesets.setdefault(status, _icd_valueset(f"{data['terms'][0]} (status)", [str(c) for c in data["status"]]))
+            node = AnyOf(items=(Condition(valueset=status, timing="ever", source=src), node), source=src)
         return node
 
     def _medication_valueset(self, hit: Hit) -> None:
@@ -816,7 +904,7 @@ class ClauseParser:
                 vs["text"] = list(data["text"])
             self.sink.valuesets.setdefault(name, vs)
 
-    def _medication(self, text: str, hit: Hit, before: str, win: Window | None) -> Node | None:
+    def _medication(self, text: str, hit: Hit, before: str, win: Window | None, bare: bool = False) -> Node | None:
         name = hit.entry.name
         self._medication_valueset(hit)
         src = (hit.start, hit.end)
@@ -829,7 +917,7 @@ class ClauseParser:
                 return Medication(valueset=name, timing="ever", source=src)
             node: Node = Medication(valueset=name, window=win.duration, source=src)
             return Not(item=node) if win.at_least else node
-        if not current:
+        if not current and not bare:
             return None
         node = Medication(valueset=name, source=src)
         if name in ("antimicrobial", "antibiotic", "antifungal", "antiviral") and re.search(r"\bfor\s+(?:management|treatment)\b|\btreat", text, re.I):

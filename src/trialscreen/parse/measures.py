@@ -15,13 +15,13 @@ from trialscreen.parse.lexicon import Hit, lexicon
 from trialscreen.parse.quantities import _NUM, COMPARATOR, comparator_of, to_number
 
 _ULN = (
-    r"(?:[x×*]|times|-?fold)\s*(?:the\s+)?(?:institutional\s+|upper\s+)?"
-    r"(?:upper\s+limits?\s+(?:of\s+)?(?:the\s+)?normal(?:\s+range)?|i?uln|unl|normal\s+upper\s+limit)"
-    r"(?:\s*\((?:i?uln)\))?(?:\s+for\s+(?:the\s+)?(?:institution|laboratory|lab))?"
+    r"(?:(?:[x×*]|times|-?fold)\s*)?(?:the\s+)?(?:institutional\s+|upper\s+)?"
+    r"(?:of\s+(?:the\s+)?)?(?:upper\s+limits?\s+(?:of\s+)?(?:the\s+)?normal(?:\s+(?:range|values?))?|i?uln|unl|(?:normal\s+upper|upper\s+normal)\s+limit)"
+    r"(?:\s*\((?:i?uln|unl)\))?(?:\s+for\s+(?:the\s+)?(?:institution|laboratory|lab))?"
 )
 _COUNT_UNIT = (
-    r"(?:[x×*]\s*10\s*(?:\^|\*|e|exp)?\s*(?P<exp>\d{1,2})|(?P<exp9>10⁹|10³|10\^?[³⁹]))\s*"
-    r"(?:cells\s*)?/\s*(?P<per>l|µl|μl|ul|mm3|mm³|mcl|microliter|cumm|cu\.?\s*mm|liter|litre)\b"
+    r"(?:[x×*]\s*10\s*(?:\^|\*|e|exp)?\s*(?P<exp>\d{1,2})|(?:[x×*]\s*)?(?P<exp9>10⁹|10³|10\^?[³⁹]))\s*"
+    r"(?:cells\s*)?/\s*(?P<per>l|[µμ]\s*l|ul|mm\^?3|mm³|mcl|microliter|cumm|cu\.?\s*mm|liter|litre)\b"
 )
 _UNITS = {
     "g/dl": "g/dL", "g/l": "g/L", "mg/dl": "mg/dL", "mg/l": "mg/L", "µmol/l": "umol/L",
@@ -37,11 +37,34 @@ _UNITS = {
     "ng/ml": "ng/mL", "ng/dl": "ng/dL", "seconds": "s", "sec": "s", "miu/l": "m[IU]/L",
     "µiu/ml": "m[IU]/L", "uiu/ml": "m[IU]/L", "mg/24h": "mg/(24.h)", "°c": "Cel",
 }  # fmt: skip
-_UNIT = "|".join(
-    re.escape(u).replace(r"\ ", r"\s*").replace("/", r"\s*/\s*")
-    for u in sorted(_UNITS, key=len, reverse=True)
-)
-_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|count|level|levels|value|values|concentration|score|of|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
+_UNITS.update({"/cumm": "/mm3", "cells/cumm": "/mm3", "k/cumm": "10*9/L", "/cu mm": "/mm3", "mm3": "/mm3"})
+
+
+def _unit_key(text: str) -> str:
+    """A unit as written, folded: case, spaces, micro signs, carets and superscripts."""
+    t = re.sub(r"\s+", "", text.lower()).replace("μ", "µ").replace("^", "").replace("³", "3").replace("²", "2")
+    return t
+
+
+_UNIT_BY_KEY = {_unit_key(k): v for k, v in _UNITS.items()}
+
+
+def _unit_pattern(key: str) -> str:
+    out = []
+    for ch in key:
+        if ch == "µ":
+            out.append("[µμ]")
+        elif ch == "3":
+            out.append(r"(?:\^?3|³)")
+        elif ch == "2":
+            out.append(r"(?:\^?2|²)")
+        else:
+            out.append(re.escape(ch))
+    return r"\s*".join(out)
+
+
+_UNIT = "|".join(_unit_pattern(k) for k in sorted(_UNIT_BY_KEY, key=len, reverse=True))
+_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|\)|counts?|level|levels|value|values|concentration|score|of|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
 THRESHOLD = re.compile(
     _CONNECT
     + rf"(?:(?P<cmp>{COMPARATOR.pattern})\s*)?(?P<num>{_NUM})\s*(?:(?P<uln>{_ULN})|(?P<count>{_COUNT_UNIT})|(?P<unit>{_UNIT})(?![a-z]))?"
@@ -136,9 +159,7 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
         if row.get("derived"):
             return None
         return Found(Measurement(analyte=name, op=op, uln_multiple=value, source=span), span)
-    unit = _UNITS.get(re.sub(r"\s+", "", (m.group("unit") or "").lower()).replace("/", "/")) if m.group("unit") else None
-    if m.group("unit") and unit is None:
-        unit = _UNITS.get(re.sub(r"\s*/\s*", "/", m.group("unit").lower()))
+    unit = _unit_of(m.group("unit"))
     count = re.match(_COUNT_UNIT, m.group("count"), re.IGNORECASE) if m.group("count") else None
     value, unit = _convert(name, value, unit, count)
     if unit is None and not m.group("uln") and not count:
@@ -160,7 +181,7 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
 def _unit_of(text: str | None) -> str | None:
     if not text:
         return None
-    return _UNITS.get(re.sub(r"\s+", "", text.lower())) or _UNITS.get(re.sub(r"\s*/\s*", "/", text.lower()))
+    return _UNIT_BY_KEY.get(_unit_key(text))
 
 
 def _range_at(text: str, hit: Hit) -> Found | None:
