@@ -45,9 +45,18 @@ Kind = Literal["inclusion", "exclusion"]
 FILLER = frozenset(
     ["do", "does", "did", "a", "an", "the", "and", "or", "of", "with", "without", "to", "in", "on", "at", "for", "by", "from", "as", "be", "is", "are", "was", "were", "been", "being", "has", "have", "had", "having", "must", "should", "shall", "will", "would", "may", "can", "could", "not", "no", "nor", "any", "all", "either", "patient", "patients", "subject", "subjects", "participant", "participants", "person", "persons", "people", "individual", "individuals", "volunteer", "volunteers", "who", "that", "which", "this", "these", "those", "their", "his", "her", "its", "they", "he", "she", "history", "hx", "h", "o", "known", "documented", "evidence", "presence", "present", "presenting", "current", "currently", "active", "prior", "previous", "previously", "past", "ongoing", "diagnosis", "diagnosed", "diagnose", "confirmed", "confirmation", "established", "proven", "definite", "suspected", "suspicion", "following", "following:", "i", "e", "g", "eg", "etc", "ie", "than", "greater", "less", "more", "equal", "least", "within", "last", "before", "prior", "since", "after", "ago", "days", "day", "weeks", "week", "months", "month", "years", "year", "enrollment", "enrolment", "entry", "randomization", "randomisation", "registration", "screening", "study", "treatment", "start", "first", "dose", "baseline", "visit", "day1", "time", "period", "level", "levels", "count", "value", "values", "score", "status", "grade", "class", "de", "novo", "secondary", "type", "new", "onset", "newly", "untreated", "treated", "chronic", "acute", "disease", "diseases", "disorder", "disorders", "condition", "conditions", "syndrome", "due", "also", "only", "other", "such", "like", "including", "include", "includes", "positive", "negative", "test", "result", "results", "serum", "plasma", "blood", "urine", "peripheral", "clinical", "clinically", "evident", "defined", "define", "criteria", "criterion", "per", "mg", "dl", "ml", "min", "l", "g", "ul", "mm3", "x", "uln", "r", "s", "relapse", "relapsed", "refractory", "recurrent", "recurrence", "persistent", "progressive", "use", "using", "used", "receive", "received", "receiving", "require", "requires", "required", "requiring", "requirement", "application", "agent", "agents", "drug", "drugs", "medication", "medications", "medicine", "medicines", "taking", "take", "concurrent", "concomitant", "women", "woman", "men", "man", "male", "males", "female", "females", "adult", "adults", "aged", "age", "old", "surgery", "surgical", "operation", "operations", "procedure", "procedures", "either", "both", "each", "per", "cent", "percent"]
 )
+# Qualifiers that can only narrow a recognised term (severity, stage, extent): read, they make
+# the node `uncertain` (named in its reason) but do not count as words the parser failed to read.
+NARROWING = frozenset(
+    ["severe", "significant", "clinically", "serious", "moderate", "major", "symptomatic", "uncontrolled", "unstable",
+     "stage", "i", "ii", "iii", "iv", "iia", "iib", "iiia", "iiib", "iiic", "iva", "ivb", "ivc", "advanced", "locally",
+     "metastatic", "unresectable", "inoperable", "invasive", "localized", "localised", "primary", "grade",
+     "poorly", "controlled", "requiring", "hospitalization", "hospitalisation", "life", "threatening", "medically",
+     "decompensated", "refractory", "extensive", "limited", "high", "risk", "squamous"]
+)  # fmt: skip
 _BROADEN = re.compile(r"\b(?:or\s+other|and\s+other|other\s+\w+|any\s+other|etc\.?)\b", re.I)
 _NEGATION = re.compile(
-    r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies)\b",
+    r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies)\b|\bnon(?=[\s-]?smok)",
     re.I,
 )
 _HISTORY = re.compile(r"\b(?:history|hx|h/o|prior|previous|previously|past|ever)\b", re.I)
@@ -75,10 +84,11 @@ _CURRENT_USE = re.compile(
 
 _CONSENT = re.compile(
     r"\b(?:informed\s+consent|consent\s+form|written\s+consent|give\s+consent|provide\s+consent|"
-    r"sign(?:ed)?\s+(?:and\s+date\s+)?(?:the\s+|an\s+|a\s+)?(?:written\s+)?(?:informed\s+)?consent|assent|icf)\b",
+    r"sign(?:ed)?\s+(?:and\s+date\s+)?(?:the\s+|an\s+|a\s+)?(?:written\s+)?(?:informed\s+)?consent|assent|icf|"
+    r"(?:lack|absence|refusal|denied|withdrawal)\s+(?:of\s+)?(?:the\s+)?(?:patient'?s\s+)?consent|consent\s+(?:to|for)\s+(?:participat\w+|the\s+study|inclusion))\b",
     re.I,
 )
-_CONSENT_REFUSED = re.compile(r"\b(?:unable|unwilling|not\s+able|inability|refus\w*|cannot|lack\w*)\b", re.I)
+_CONSENT_REFUSED = re.compile(r"\b(?:unable|unwilling|not\s+able|inability|refus\w*|cannot|can't|lack\w*|denied|deny|withdr\w*|without|absence|no\s+(?:\w+\s+)?consent)\b", re.I)
 _JUDGEMENT = re.compile(
     r"(?:opinion\s+of\s+the\s+(?:treating\s+)?(?:investigator|physician|doctor|clinician)|"
     r"investigator'?s?\s+(?:opinion|judge?ment|discretion|assessment)|judged?\s+by\s+the\s+investigator|"
@@ -204,6 +214,14 @@ _SCHEDULED = re.compile(
 _AVAILABLE = re.compile(
     r"\b(?:available|availability)\s+(?:for|to)\b|\b(?:reside|resides|residing|living|live|lives)\s+(?:in|within|near)\b|"
     r"\baccess\s+to\s+(?:a\s+)?(?:telephone|phone|internet|computer|transportation)",
+    re.I,
+)
+_LEGAL_STATUS = re.compile(
+    r"\b(?:social\s+security|health\s*(?:care\s+)?insurance|insured|insurance\s+(?:coverage|plan|scheme)|"
+    r"legal\s+(?:guardianship|protection|guardians?\b(?!\s*(?:must|should|is|are|has|have|will|can|who|to)\b))|guardianship|"
+    r"curatorship|tutorship|under\s+(?:legal\s+|judicial\s+)?(?:guardianship|curatorship|tutorship|protection)|"
+    r"prisoners?|inmates?|incarcerat\w*|deprived\s+of\s+(?:their\s+|his\s+|her\s+)?(?:liberty|freedom)|forfeited\s+(?:his|her|their)\s*(?:/\s*her\s+)?freedom|"
+    r"correctional\s+facility|judicial\s+(?:protection|decision)|administrative\s+decision)",
     re.I,
 )
 _ASA_CLASS = re.compile(
@@ -651,6 +669,23 @@ class ClauseParser:
             return Parsed(Attestation(who="investigator", question=question, source=(0, len(text)), label="ASA physical status"))
         return None
 
+    def _legal_status(self, text: str, kind: Kind) -> Parsed | None:
+        """Health insurance, guardianship, detention: an administrative status the patient states.
+
+        Only when the item names nothing clinical (those words go to the clause parser).
+        """
+        lowered = text.lower()
+        if not any(k in lowered for k in ("secur", "insur", "guardian", "protection", "curator", "tutor", "prison",
+                                          "inmate", "incarcer", "deprived", "freedom", "correctional", "judicial",
+                                          "administrative")):  # fmt: skip
+            return None
+        if not _LEGAL_STATUS.search(text) or len(text) > 250:
+            return None
+        if any(h.entry.category != "procedure" for h in self.lex.scan(text)):
+            return None
+        q = text.strip().rstrip(";.,")
+        return Parsed(Attestation(who="patient", question=q[:1].upper() + q[1:] + ".", source=(0, len(text)), label="legal or insurance status"))
+
     def _willing(self, text: str, kind: Kind) -> Parsed | None:
         """What the patient must be willing or able to do: the patient attests it."""
         if not _WILLING.match(text):
@@ -670,6 +705,7 @@ class ClauseParser:
         _life,
         _willing,
         _logistics,
+        _legal_status,
         _other_study,
         _judgement,
     )
@@ -694,7 +730,10 @@ class ClauseParser:
                 continue
             if waiting and not _LIST_GAP.fullmatch(text[waiting[-1].end : hit.start]):
                 waiting = []
-            if hit.short and not hit.text.isupper():
+            if hit.short and not hit.text.isupper() and not (
+                # "Hb < 9 g/dL", "CCr ≥ 50 mL/min": a capitalised abbreviation followed by its threshold
+                hit.entry.category == "measurement" and hit.text[:1].isupper() and measurement_at(text, hit) is not None
+            ):
                 continue
             if found and re.search(r"\bother\s+(?:\w+\s+){0,3}$", text[max(0, hit.start - 40) : hit.start], re.I):
                 continue
@@ -738,7 +777,7 @@ class ClauseParser:
             joined = self._connector(text, [s for s, _ in sorted(found, key=lambda f: f[0][0])], kind, nodes)
             combined = joined
         broad = _BROADEN.search(text)
-        if len(left) > 6:
+        if sum(w.lower() not in NARROWING for w in left) > 6:
             return _manual(text, (offset, offset + len(text)), "recognised terms, but too many words unread: " + " ".join(left[:8]))
         if broad and (kind == "exclusion") and left:
             combined = AnyOf(items=(combined, _manual(text[broad.start():].strip(" ,;.()"), (offset + broad.start(), offset + len(text)))))
@@ -792,6 +831,7 @@ class ClauseParser:
             return found.span, found.node
         window = win.duration if win else None
         negated = bool(_NEGATION.search(before)) and not re.search(r"\bnot\s+(?:be\s+)?(?:less|more)\b", before, re.I)
+        negated = negated or bool(re.search(r"\bnon[\s-]?$", before, re.I))  # "non-smokers"
         node: Node
         if cat == "condition":
             node = self._condition_hit(text, hit, kind, before, window, win.at_least if win else False)

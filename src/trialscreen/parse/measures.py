@@ -37,6 +37,8 @@ _UNITS = {
     "ng/ml": "ng/mL", "ng/dl": "ng/dL", "seconds": "s", "sec": "s", "miu/l": "m[IU]/L",
     "µiu/ml": "m[IU]/L", "uiu/ml": "m[IU]/L", "mg/24h": "mg/(24.h)", "°c": "Cel",
 }  # fmt: skip
+_UNITS.update({"ml/mn": "mL/min", "gms/dl": "g/dL", "gm/dl": "g/dL", "pg/ml": "pg/mL", "iu/ml": "[IU]/mL",
+               "lbs": "[lb_av]", "lb": "[lb_av]", "℃": "Cel", "° c": "Cel", "degrees c": "Cel", "degrees celsius": "Cel"})
 _UNITS.update({"/cumm": "/mm3", "cells/cumm": "/mm3", "k/cumm": "10*9/L", "/cu mm": "/mm3", "mm3": "/mm3"})
 
 
@@ -64,7 +66,7 @@ def _unit_pattern(key: str) -> str:
 
 
 _UNIT = "|".join(_unit_pattern(k) for k in sorted(_UNIT_BY_KEY, key=len, reverse=True))
-_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|\)|counts?|level|levels|value|values|concentration|score|of|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
+_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|\)|counts?|level|levels|value|values|concentration|score|rate|of|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
 THRESHOLD = re.compile(
     _CONNECT
     + rf"(?:(?P<cmp>{COMPARATOR.pattern})\s*)?(?P<num>{_NUM})\s*(?:(?P<uln>{_ULN})|(?P<count>{_COUNT_UNIT})|(?P<unit>{_UNIT})(?![a-z]))?"
@@ -127,6 +129,8 @@ def _convert(analyte: str, value: float, unit: str | None, count: re.Match[str] 
         return round(value / 1000, 6), "10*9/L"
     if analyte == "hemoglobin" and unit == "g/dL":
         return round(value * 10, 6), "g/L"
+    if analyte == "weight" and unit == "[lb_av]":
+        return round(value * 0.45359237, 3), "kg"  # the avoirdupois pound is defined as 0.45359237 kg
     if analyte == "albumin" and unit == "g/L":
         return round(value / 10, 6), "g/dL"
     return value, unit

@@ -46,8 +46,8 @@ _COMPARATORS: list[tuple[str, Comparator]] = [
     (r"below|under", "<"),
     (r"≥|>=|=>|⩾|≧|\+/=|>/=|>_|<U\+226[57]>", ">="),
     (r"≤|<=|=<|⩽|≦|</=|<_|<U\+226[46]>", "<="),
-    (r">", ">"),
-    (r"<", "<"),
+    (r">|＞", ">"),
+    (r"<|＜", "<"),
 ]
 COMPARATOR = re.compile(
     "|".join(f"(?P<c{i}>{p})" for i, (p, _) in enumerate(_COMPARATORS)), re.IGNORECASE
