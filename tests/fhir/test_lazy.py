@@ -10,6 +10,7 @@ leaves results unread when only diagnoses are used.
 from __future__ import annotations
 
 import copy
+import os
 import random
 import tempfile
 from datetime import date
@@ -67,8 +68,15 @@ def test_shuffled_files_read_the_same(population: Path, tmp_path: Path) -> None:
     assert sum(len(r.facts.observations) for r in eager if isinstance(r, PatientRecord)) > 0
 
 
+def _open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
 def test_results_stay_unread_until_used(population: Path) -> None:
+    """Also read after the reading ended (records kept in a list): the files are opened for
+    each run then, and none is left open."""
     files = sorted(population.glob("*.ndjson"))
+    before = _open_files()
     records = [r for r in read_ndjson(files, lazy=True) if isinstance(r, PatientRecord)]
     eager = {r.patient_id: r for r in read_ndjson(files) if isinstance(r, PatientRecord)}
     with_results = [r for r in records if eager[r.patient_id].facts.observations]
@@ -80,6 +88,7 @@ def test_results_stay_unread_until_used(population: Path) -> None:
         assert "observations" in facts.deferred  # reading the diagnoses left the results alone
         assert facts.observations == eager[record.patient_id].facts.observations
         assert facts.deferred is None or "observations" not in facts.deferred
+    assert _open_files() == before
 
 
 def _files_by_kind(lines: list[tuple[str, bytes]]) -> dict[str, list[bytes]]:
@@ -167,7 +176,9 @@ def test_what_cannot_be_indexed_is_read_at_once(tmp_path: Path) -> None:
     fine = tmp_path / "Fine.ndjson"
     fine.write_bytes(b'{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p"}}\n')
     indexed = IndexedStream.build(fine, order, "Condition")
-    assert indexed is not None and indexed.take("p", order) == [fine.read_bytes()]
+    assert indexed is not None
+    assert [indexed.read(run) for run in indexed.take("p", order)] == [fine.read_bytes()]
+    indexed.close()
 
 
 def test_every_type_read_into_facts_has_a_deferrable_kind() -> None:

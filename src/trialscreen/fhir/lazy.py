@@ -4,10 +4,10 @@ Screening many patients mostly settles on few facts (most patients have no relap
 their results are never needed). One pass over a file of one resource type decodes only the
 fields naming each line's patient, which also checks that every line is JSON and a resource of
 that type: the only things that make a line unreadable. The pass keeps, per run of lines of
-one patient, where the run lies in the file. Taking a patient then reads the runs back and
-leaves them to `Facts.defer`, so they are decoded, exactly as reading at once decodes them,
-only when that kind of fact is first used. A file in any order works the same way: only the
-index is sorted, never the resources held.
+one patient, where the run lies in the file. Taking a patient leaves its runs to
+`Facts.defer`: they are read back from the file and decoded, exactly as reading at once
+decodes them, only when that kind of fact is first used. A file in any order works the same
+way: only the index is sorted, never the resources held.
 
 A file this cannot index (several resource types, blank lines, a line that is not JSON or not
 of the file's type) returns None from `IndexedStream.build`, and `ndjson.Stream` reads it at
@@ -77,6 +77,7 @@ class IndexedStream:
         self.orphans = orphans
         self.broken = False
         self.cursor = 0
+        self.closed = False
         self._fd: int | None = None
 
     @classmethod
@@ -84,7 +85,7 @@ class IndexedStream:
         """Index the file in one pass, or None when it must be read at once (see the module)."""
         if not path.is_file():
             return None  # a pipe cannot be read back
-        if resource_type is None or resource_type in _NOT_INDEXED:
+        if not isinstance(resource_type, str) or not resource_type or resource_type in _NOT_INDEXED:
             return None
         decoder, struct = _subjects_decoder(resource_type)
         positions, offsets, sizes = array("q"), array("q"), array("q")
@@ -131,40 +132,61 @@ class IndexedStream:
             sizes = array("q", (sizes[i] for i in ranked))
         return cls(path, resource_type, positions, offsets, sizes, orphans)
 
-    def take(self, pid: str, order: dict[str, int]) -> list[bytes]:
+    def take(self, pid: str, order: dict[str, int]) -> list[int]:
         """The runs of lines of this patient (the next in order); [] for a type no fact reads."""
         position = order[pid]
         positions = self.positions
         end = len(positions)
         cursor = self.cursor
-        runs: list[bytes] = []
+        runs: list[int] = []
         while cursor < end and positions[cursor] <= position:
             if positions[cursor] == position and self.kind is not None:
-                runs.append(self._read(cursor))
+                runs.append(cursor)
             cursor += 1
         self.cursor = cursor
-        if cursor == end:
-            self.close()
         return runs
 
-    def _read(self, run: int) -> bytes:
+    def read(self, run: int) -> bytes:
+        """The lines of a run, read back from the file."""
+        size, offset = self.sizes[run], self.offsets[run]
         try:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_RDONLY)
-            return os.pread(self._fd, self.sizes[run], self.offsets[run])
+            if self._fd is not None:
+                return os.pread(self._fd, size, offset)
+            fd = os.open(self.path, os.O_RDONLY)
+            if not self.closed:
+                self._fd = fd
+                return os.pread(fd, size, offset)
+            try:  # read after the stream ended: open for this run only
+                return os.pread(fd, size, offset)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise RecordError(f"{self.path}: cannot read ({exc.strerror})") from None
 
     def close(self) -> None:
+        """Let the file go (a run still deferred opens it again, for itself, when read)."""
+        self.closed = True
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
-    def defer(self, runs: list[bytes], facts: Facts, wanted: Wanted, medications: dict[str, Resource]) -> None:
-        """Leave each run to be read when the facts of this file's kind are first used."""
+    def defer(self, runs: list[int], facts: Facts, wanted: Wanted, medications: dict[str, Resource]) -> None:
+        """Leave each run to be read and decoded when the facts of this file's kind are first used."""
         assert self.kind is not None or not runs
         for run in runs:
-            facts.defer(self.kind or "", partial(read_run, run, wanted, medications))
+            facts.defer(self.kind or "", partial(_read_later, self, run, wanted, medications))
+
+
+def _read_later(stream: IndexedStream, run: int, wanted: Wanted, medications: dict[str, Resource], facts: Facts) -> None:
+    try:
+        lines = stream.read(run)
+    except RecordError as exc:  # the file went away after it was indexed
+        facts.noted.append(f"{exc}; some resources of this patient are not used")
+        return
+    if len(lines) < stream.sizes[run] - 1:
+        facts.noted.append(f"{stream.path}: the file changed while it was read; some resources of this patient are not used")
+        return
+    read_run(lines, wanted, medications, facts)
 
 
 def read_run(lines: bytes, wanted: Wanted, medications: dict[str, Resource], facts: Facts) -> None:

@@ -410,7 +410,8 @@ def _first_type(path: Path) -> str | None:
             for line in handle:
                 if line.strip():
                     res = orjson.loads(line)
-                    return res.get("resourceType") if isinstance(res, dict) else None
+                    kind = res.get("resourceType") if isinstance(res, dict) else None
+                    return kind if isinstance(kind, str) else None
     except (OSError, orjson.JSONDecodeError):
         return None
     return None
