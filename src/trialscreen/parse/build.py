@@ -17,6 +17,8 @@ _LEAD_IN = re.compile(
 )
 
 
+_FULL_WIDTH = str.maketrans("（）［］：；，＜＞＝．～", "()[]:;,<>=.~")
+
 _AND = re.compile(r",?\s+and\s+(?![^()]*\))", re.I)
 
 
@@ -95,7 +97,17 @@ class CriteriaParser:
         return crit.model_copy(update={"note": note}) if note else crit
 
     def parse_item(self, text: str, kind: Kind, cid: str, source: tuple[int, int] | None) -> Criterion:
-        """One criterion's words: whole-item recognisers first, then clause by clause."""
+        """One criterion's words: whole-item recognisers first, then clause by clause.
+
+        Full-width punctuation ('（ECOG）', '＜') is read as its ASCII form (one character for
+        one, so every span still points into the criterion's own words, which it keeps).
+        """
+        ascii_text = text.translate(_FULL_WIDTH)
+        if ascii_text != text:
+            return self._parse_item(ascii_text, kind, cid, source).model_copy(update={"text": text})
+        return self._parse_item(text, kind, cid, source)
+
+    def _parse_item(self, text: str, kind: Kind, cid: str, source: tuple[int, int] | None) -> Criterion:
         whole = self.clauses.whole(text, kind)
         if whole is not None:
             return self._criterion(cid, kind, text, whole, source)

@@ -123,8 +123,8 @@ _LIFE = re.compile(
     re.I,
 )
 _LIFE_AMOUNT = re.compile(
-    r"(?P<cmp>≥|>=|>|at\s+least|not\s+less\s+than|no\s+less\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|of|over|exceeding|longer\s+than|beyond|≤|<|less\s+than)?\s*"
-    r"(?P<n>\d+|one|two|three|four|six|twelve)\s*(?:\(\d+\)\s*)?(?P<unit>weeks?|months?|years?|days?)",
+    r"(?P<cmp>≥|>=|>/=|≧|>|at\s+least|not\s+less\s+than|no\s+less\s+than|greater\s+than(?:\s+or\s+equal\s+to)?|more\s+than|of|over|exceeding|longer\s+than|beyond|≤|</=|<|less\s+than|under|below|shorter\s+than)?\s*"
+    r"(?P<n>\d+|one|two|three|four|five|six|eight|nine|ten|twelve)\s*(?:\(\d+\)\s*)?(?P<unit>weeks?|months?|years?|days?)",
     re.I,
 )
 _ALLERGY = re.compile(r"\b(?:hypersensitivity|allerg\w*|anaphyla\w*)(?:\s+reactions?)?", re.I)
@@ -225,8 +225,22 @@ _LEGAL_STATUS = re.compile(
     re.I,
 )
 _ASA_CLASS = re.compile(
-    r"\b(?:ASA|American\s+Society\s+of\s+Anesthesiologists?(?:\s*\(ASA\))?)\s*(?:physical\s+status\s*|class(?:ification)?\s*|score\s*|grade\s*|PS\s*)?"
-    r"(?:of\s*|:\s*)?(?:[IV]{1,3}|[1-6])\b"
+    r"\b(?:ASA(?:[\s-]?PS)?|(?i:American\s+Society\s+(?:of\s+)?Anesthesiolog\w*))(?:\s*\([^()]{0,45}\))?"
+    r"(?i:[\s-]*(?:physical[\s-]*(?:health\s+)?(?:status|state)|PS|class(?:ification)?|score|grade|status|risk|system|as|"
+    r"\(ASA(?:[\s-]?PS)?\)|of|:|>=?|≥|<=?|≤|=))*\s*(?:[IV]{1,3}|[1-6])\b"
+)
+_COMPLIANCE = re.compile(
+    r"\b(?:non-?complian\w*|poor\s+(?:compliance|adherence)|uncooperative|lack\s+of\s+(?:cooperation|compliance)|"
+    r"(?:can\s*not|cannot|can't|could\s+not|unable\s+to|not\s+able\s+to|inability\s+to|able\s+to|difficult\s+to|unlikely\s+to|willing\s+to)\s+"
+    r"(?:\w+\s+){0,2}?(?:comply|cooperate|communicate|attend|return|come\s+back|follow|complete|adhere)\w*|"
+    r"(?:predicted|expected|anticipated)\s+(?:poor\s+)?(?:adherence|compliance)|lost\s+to\s+follow[- ]?up|inaccessible\s+(?:for|due))",
+    re.I,
+)
+# Screening findings whose only content is the investigator's judgement of their significance.
+_SIGNIFICANT_FINDING = re.compile(
+    r"\bclinically\s+(?:significant|relevant|important|meaningful)\s+(?:abnormal\w*|findings?|deviations?)\b|"
+    r"\babnormal\w*\s+(?:\w+\s+){0,3}(?:judged|considered|deemed)\s+(?:\w+\s+){0,2}clinically\s+(?:significant|relevant)",
+    re.I,
 )
 _AGE_HINT = re.compile(r"\d|adult", re.I)
 _GENDER = re.compile(
@@ -368,18 +382,20 @@ class ClauseParser:
         if not a or a.start() - m.end() > 30:
             return None
         allowed = {"expected", "estimated", "survival", "period", "expectancy", "life", "anticipated", "minimum",
-                   "opinion", "investigator", "greater", "weeks", "months"}  # fmt: skip
+                   "opinion", "investigator", "greater", "weeks", "months", "predicted", "live", "survive"}  # fmt: skip
         if [w for w in _leftover(text, [_span(m), _span(a)]) if w.lower() not in allowed]:
             return None
         cmp_ = (a.group("cmp") or "").lower()
         n, unit = a.group("n"), a.group("unit").lower().rstrip("s")
-        count = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12}.get(n.lower()) or int(n)
+        count = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "nine": 9, "ten": 10, "twelve": 12}.get(n.lower()) or int(n)
         plural = "" if count == 1 else "s"
-        if cmp_.startswith(("≤", "<", "less")):
+        if cmp_.startswith(("≤", "<", "less", "under", "below", "shorter")):
             question = f"The patient's life expectancy is less than {count} {unit}{plural}."
             node: Node = Attestation(question=question, source=(m.start(), a.end()))
             return Parsed(node)
         word = "more than" if cmp_ in (">", "more than", "greater than", "over", "exceeding", "longer than", "beyond") else "at least"
+        if cmp_ in ("≥", ">=", ">/=", "≧"):
+            word = "at least"
         question = f"The patient's expected survival is {word} {count} {unit}{plural}."
         return Parsed(Attestation(question=question, source=(m.start(), a.end())))
 
@@ -686,6 +702,33 @@ class ClauseParser:
         q = text.strip().rstrip(";.,")
         return Parsed(Attestation(who="patient", question=q[:1].upper() + q[1:] + ".", source=(0, len(text)), label="legal or insurance status"))
 
+    def _compliance(self, text: str, kind: Kind) -> Parsed | None:
+        """Whether the patient can cooperate, communicate and keep to the visits: the patient's or
+        the investigator's answer, when the item names nothing clinical."""
+        lowered = text.lower()
+        if not any(k in lowered for k in ("compl", "cooperat", "communicat", "attend", "return", "come back", "follow",
+                                          "adher", "inaccessible")):  # fmt: skip
+            return None
+        if not _COMPLIANCE.search(text) or len(text) > 200:
+            return None
+        if any(h.entry.category != "procedure" for h in self.lex.scan(text)):
+            return None
+        q = text.strip().rstrip(";.,")
+        return Parsed(Attestation(who="either", question=q[:1].upper() + q[1:] + ".", source=(0, len(text)), label="compliance"))
+
+    def _significant_finding(self, text: str, kind: Kind) -> Parsed | None:
+        """'Clinically significant abnormal laboratory values or ECG': which abnormality counts is the
+        investigator's call, when no condition, medicine or threshold is named."""
+        if "clinically" not in text.lower() and "abnormal" not in text.lower():
+            return None
+        if not _SIGNIFICANT_FINDING.search(text) or len(text) > 200:
+            return None
+        if any(h.entry.category != "procedure" for h in self.lex.scan(text)):
+            return None
+        q = text.strip().rstrip(";.,")
+        return Parsed(Attestation(who="investigator", question=q[:1].upper() + q[1:] + ".", source=(0, len(text)),
+                                  label="clinical significance judged by the investigator"))
+
     def _willing(self, text: str, kind: Kind) -> Parsed | None:
         """What the patient must be willing or able to do: the patient attests it."""
         if not _WILLING.match(text):
@@ -706,6 +749,8 @@ class ClauseParser:
         _willing,
         _logistics,
         _legal_status,
+        _compliance,
+        _significant_finding,
         _other_study,
         _judgement,
     )
@@ -722,9 +767,9 @@ class ClauseParser:
         waiting: list[Hit] = []  # analytes listed before a shared threshold: "AST/ALT ≤ 3 × ULN"
         # "Carbamazepine, phenytoin, phenobarbital": an exclusion that only names medicines
         # excludes their current use (no tense word is needed)
-        bare = kind == "exclusion" and bool(hits) and all(h.entry.category == "medication" for h in hits) and not _leftover(
-            text, [(h.start, h.end) for h in hits]
-        )
+        bare = kind == "exclusion" and bool(hits) and all(h.entry.category == "medication" for h in hits) and not [
+            w for w in _leftover(text, [(h.start, h.end) for h in hits]) if w.lower() not in ("therapy", "therapies")
+        ]
         for hit in hits:
             if any(s <= hit.start < e for s, e in used):
                 continue

@@ -20,7 +20,7 @@ _ULN = (
     r"(?:\s*\((?:i?uln|unl)\))?(?:\s+for\s+(?:the\s+)?(?:institution|laboratory|lab))?"
 )
 _COUNT_UNIT = (
-    r"(?:[x×*]\s*10\s*(?:\^|\*|e|exp)?\s*(?P<exp>\d{1,2})|(?:[x×*]\s*)?(?P<exp9>10⁹|10³|10\^?[³⁹]))\s*"
+    r"(?:[x×*]\s*10\s*(?:\\?\^|\*|e|exp)?\s*(?P<exp>\d{1,2})|(?:[x×*]\s*)?(?P<exp9>10⁹|10³|10\^?[³⁹]))\s*"
     r"(?:cells\s*)?/\s*(?P<per>l|[µμ]\s*l|ul|mm\^?3|mm³|mcl|microliter|cumm|cu\.?\s*mm|liter|litre)\b"
 )
 _UNITS = {
@@ -44,7 +44,7 @@ _UNITS.update({"/cumm": "/mm3", "cells/cumm": "/mm3", "k/cumm": "10*9/L", "/cu m
 
 def _unit_key(text: str) -> str:
     """A unit as written, folded: case, spaces, micro signs, carets and superscripts."""
-    t = re.sub(r"\s+", "", text.lower()).replace("μ", "µ").replace("^", "").replace("³", "3").replace("²", "2")
+    t = re.sub(r"\s+", "", text.lower()).replace("μ", "µ").replace("\\", "").replace("^", "").replace("³", "3").replace("²", "2")
     return t
 
 
@@ -57,16 +57,16 @@ def _unit_pattern(key: str) -> str:
         if ch == "µ":
             out.append("[µμ]")
         elif ch == "3":
-            out.append(r"(?:\^?3|³)")
+            out.append(r"(?:\\?\^?3|³)")
         elif ch == "2":
-            out.append(r"(?:\^?2|²)")
+            out.append(r"(?:\\?\^?2|²)")
         else:
             out.append(re.escape(ch))
     return r"\s*".join(out)
 
 
 _UNIT = "|".join(_unit_pattern(k) for k in sorted(_UNIT_BY_KEY, key=len, reverse=True))
-_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|\)|counts?|level|levels|value|values|concentration|score|rate|of|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
+_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|\)|counts?|level|levels|value|values|concentration|score|rate|of|(?:performance|physical)\s+(?:status|score)|status|ps|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
 THRESHOLD = re.compile(
     _CONNECT
     + rf"(?:(?P<cmp>{COMPARATOR.pattern})\s*)?(?P<num>{_NUM})\s*(?:(?P<uln>{_ULN})|(?P<count>{_COUNT_UNIT})|(?P<unit>{_UNIT})(?![a-z]))?"
