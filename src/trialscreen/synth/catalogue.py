@@ -160,6 +160,8 @@ class Catalogue:
     aml_fraction: float
     history_days: int
     future_fraction: float
+    blood_draws: np.ndarray
+    """Mean blood draws besides the first, general population and AML (each draw gives results)."""
     aml_phases: tuple[ConditionEntry, ...]
     aml_phase_weights: np.ndarray
     conditions: tuple[ConditionEntry, ...]
@@ -299,6 +301,7 @@ def load(path: Path = DATA) -> Catalogue:
         aml_fraction=float(cohort["aml_fraction"]),
         history_days=int(cohort["history_days"]),
         future_fraction=float(cohort["future_fraction"]),
+        blood_draws=_pair(cohort["blood_draws"]),
         aml_phases=phases,
         aml_phase_weights=_weights([x["w"] for x in d["aml_phases"]]),
         conditions=conditions,

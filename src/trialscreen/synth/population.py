@@ -351,9 +351,8 @@ def _results(
     strings: tuple[str, ...],
 ) -> Results:
     n = len(ps.person_id)
-    # blood draws a person had: about 7 in five years in the general population (some 50
-    # results a person, as in a hospital's records), more with AML
-    draws = rng.poisson(np.where(ps.cohort == 1, 8.0, 6.8)) + 1
+    # blood draws a person had (the catalogue's means), more with AML
+    draws = rng.poisson(cat.blood_draws[ps.cohort]) + 1
     d_person = np.repeat(np.arange(n, dtype=np.int64), draws)
     nd = len(d_person)
     d_cohort = ps.cohort[d_person]
