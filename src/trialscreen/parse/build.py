@@ -102,7 +102,7 @@ class CriteriaParser:
         Full-width punctuation ('（ECOG）', '＜') is read as its ASCII form (one character for
         one, so every span still points into the criterion's own words, which it keeps).
         """
-        ascii_text = text.translate(_FULL_WIDTH)
+        ascii_text = text if text.isascii() else text.translate(_FULL_WIDTH)
         if ascii_text != text:
             return self._parse_item(ascii_text, kind, cid, source).model_copy(update={"text": text})
         return self._parse_item(text, kind, cid, source)

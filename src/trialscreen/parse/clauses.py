@@ -35,7 +35,7 @@ from trialscreen.criteria.nodes import (
     Uncertain,
 )
 from trialscreen.parse.allergens import allergen_hits, allergen_valueset
-from trialscreen.parse.lexicon import TOKEN, Hit, icd_description, lexicon, norm_token
+from trialscreen.parse.lexicon import TOKEN, Entry, Hit, folded, icd_description, icd_terms, key_of, lexicon, norm_token
 from trialscreen.parse.measures import measurement_at
 from trialscreen.parse.quantities import Window, find_window
 
@@ -54,9 +54,24 @@ NARROWING = frozenset(
      "poorly", "controlled", "requiring", "hospitalization", "hospitalisation", "life", "threatening", "medically",
      "decompensated", "refractory", "extensive", "limited", "high", "risk", "squamous"]
 )  # fmt: skip
+# Words that make an inclusion hold under a condition ("ALT ≤ 2.5 × ULN, or ≤ 5 × ULN if liver
+# metastases"): the recognised part alone would be too narrow, so a person reads the rest.
+_CONDITIONAL = re.compile(
+    r"\b(?:if|unless|provided|except|exception|other\s+than|in\s+case\s+of|in\s+the\s+presence\s+of|"
+    r"(?:in|for)\s+(?:patients|subjects|participants|those)\s+with)\b",
+    re.I,
+)
+_EXAMPLE_KEYS = ("e.g", "eg", "such as", "for example", "for instance", "includ")
+_EXAMPLE_CUE = re.compile(r"\b(?:e\.\s?g\.?|eg|such\s+as|for\s+example|for\s+instance|including|includes?)\b", re.I)
+_DURATION = re.compile(r"\bfor\s+(?:at\s+least|more\s+than|over|longer\s+than|≥|>=?)\s*\S+\s*(?:days?|weeks?|months?|years?)\b", re.I)
+_PLANNED = re.compile(
+    r"\b(?:undergoing|undergo|scheduled|planned|planning|candidates?|awaiting|referred|eligible|indicated|indication|"
+    r"requiring|need|needs|require|requires|will\s+have)\s+(?:for\s+|to\s+)?(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,8}$",
+    re.I,
+)
 _BROADEN = re.compile(r"\b(?:or\s+other|and\s+other|other\s+\w+|any\s+other|etc\.?)\b", re.I)
 _NEGATION = re.compile(
-    r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies)\b|\bnon(?=[\s-]?smok)",
+    r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies|devoid\s+of|free\s+from)\b|\bnon(?=[\s-]?smok)",
     re.I,
 )
 _HISTORY = re.compile(r"\b(?:history|hx|h/o|prior|previous|previously|past|ever)\b", re.I)
@@ -480,6 +495,9 @@ class ClauseParser:
 
     def _childbearing(self, text: str, kind: Kind) -> Parsed | None:
         """'Women of childbearing potential' alone: the shared definition (female, under 55, ...)."""
+        lowered = text.lower()
+        if not any(map(lowered.__contains__, ("bearing", "reproductive", "wocbp", "fertile"))):
+            return None
         m = _WOCBP.search(text)
         if not m or _CONTRACEPTION.search(text) or _PREG_TEST.search(text) or _PREGNANT.search(text):
             return None
@@ -690,10 +708,7 @@ class ClauseParser:
 
         Only when the item names nothing clinical (those words go to the clause parser).
         """
-        lowered = text.lower()
-        if not any(k in lowered for k in ("secur", "insur", "guardian", "protection", "curator", "tutor", "prison",
-                                          "inmate", "incarcer", "deprived", "freedom", "correctional", "judicial",
-                                          "administrative")):  # fmt: skip
+        if not any(map(text.lower().__contains__, _LEGAL_KEYS)):
             return None
         if not _LEGAL_STATUS.search(text) or len(text) > 250:
             return None
@@ -705,9 +720,7 @@ class ClauseParser:
     def _compliance(self, text: str, kind: Kind) -> Parsed | None:
         """Whether the patient can cooperate, communicate and keep to the visits: the patient's or
         the investigator's answer, when the item names nothing clinical."""
-        lowered = text.lower()
-        if not any(k in lowered for k in ("compl", "cooperat", "communicat", "attend", "return", "come back", "follow",
-                                          "adher", "inaccessible")):  # fmt: skip
+        if not any(map(text.lower().__contains__, _COMPLIANCE_KEYS)):
             return None
         if not _COMPLIANCE.search(text) or len(text) > 200:
             return None
@@ -719,7 +732,8 @@ class ClauseParser:
     def _significant_finding(self, text: str, kind: Kind) -> Parsed | None:
         """'Clinically significant abnormal laboratory values or ECG': which abnormality counts is the
         investigator's call, when no condition, medicine or threshold is named."""
-        if "clinically" not in text.lower() and "abnormal" not in text.lower():
+        lowered = text.lower()
+        if "clinically" not in lowered and "abnormal" not in lowered:
             return None
         if not _SIGNIFICANT_FINDING.search(text) or len(text) > 200:
             return None
@@ -760,6 +774,7 @@ class ClauseParser:
     def clause(self, text: str, kind: Kind, offset: int) -> Node:
         """A clause (no top-level ';'): terms and thresholds, combined by the words between them."""
         hits = _fold_abbreviations(text, self.lex.scan(text))
+        hits = _distributed(text, hits, self.lex)
         win = find_window(text)
         examples = [_span(m) for m in _EXAMPLES.finditer(text)]
         used: list[tuple[int, int]] = []
@@ -786,7 +801,7 @@ class ClauseParser:
                 continue
             node = self._hit_node(text, hit, kind, win, bare)
             if node is None:
-                if hit.entry.category == "measurement" and hit.entry.data.get("analyte"):
+                if hit.entry.category == "measurement" and hit.entry.data.get("analyte") and not hit.entry.data.get("pair"):
                     waiting.append(hit)
                 continue
             span, n = node
@@ -814,6 +829,9 @@ class ClauseParser:
             return _manual(text, (offset, offset + len(text)), "no computable term recognised")
         cue_spans = [_span(m) for rx in (_HISTORY, _ACTIVE, _DIAGNOSIS, _RELAPSE, _NEGATION, _CURRENT_USE) for m in rx.finditer(text)]
         left = _leftover(text, used + cue_spans)
+        duration = _DURATION.search(text) if ("for" in text or "For" in text) else None
+        if duration:
+            left.append(duration.group().strip())  # "for at least 6 months": a duration the record may not show
         found = _join_adjacent(text, sorted(found, key=lambda f: f[0][0]))
         nodes = [n for _, n in found]
         if len(nodes) == 1:
@@ -822,12 +840,18 @@ class ClauseParser:
             joined = self._connector(text, [s for s, _ in sorted(found, key=lambda f: f[0][0])], kind, nodes)
             combined = joined
         broad = _BROADEN.search(text)
+        head = self._unread_head(text, [s for s, _ in found], examples, used + cue_spans)
+        left = left + [w for w in head if w not in left]
         if sum(w.lower() not in NARROWING for w in left) > 6:
             return _manual(text, (offset, offset + len(text)), "recognised terms, but too many words unread: " + " ".join(left[:8]))
-        if broad and (kind == "exclusion") and left:
+        if broad and kind == "exclusion" and (left or broad.group().lower().startswith("etc")) and not head:
             combined = AnyOf(items=(combined, _manual(text[broad.start():].strip(" ,;.()"), (offset + broad.start(), offset + len(text)))))
         elif left:
             trailing = self._trailing_alternative(text, [s for s, _ in found], kind, used + cue_spans)
+            trailing += self._leading_alternative(text, [s for s, _ in found], kind, used + cue_spans)
+            trailing += head
+            if kind == "inclusion" and _CONDITIONAL.search(text) and not trailing:
+                trailing = [w for w in left if _CONDITIONAL.fullmatch(w)] or ["(condition)"]
             inner = [w for w in left if w not in trailing]
             if inner:
                 combined = Uncertain(item=combined, reason="confirm: " + " ".join(inner))
@@ -836,6 +860,44 @@ class ClauseParser:
                 # the criterion, so a person reads it; the recognised part still decides "true"
                 combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: " + " ".join(trailing))))
         return _shift(combined, offset)
+
+    @staticmethod
+    def _leading_alternative(text: str, spans: list[tuple[int, int]], kind: Kind, used: list[tuple[int, int]]) -> list[str]:
+        """'medical/psychiatric condition', 'liver and renal dysfunction' (an exclusion): unread words
+        joined to the first term as another alternative."""
+        if not spans:
+            return []
+        first = min(s for s, _ in spans)
+        head = text[:first]
+        joined = r"(?:,|/|\bor\b|\band/or\b" + (r"|\band\b|&" if kind == "exclusion" else "") + r")\s*$"
+        if not re.search(joined, head, re.I):
+            return []
+        return [w for w in _leftover(head, [(s, e) for s, e in used if e <= first]) if w.lower() not in NARROWING]
+
+    @staticmethod
+    def _unread_head(text: str, spans: list[tuple[int, int]], examples: list[tuple[int, int]], used: list[tuple[int, int]]) -> list[str]:
+        """'Chronic diseases, e.g. cerebral palsy': terms that are only examples of an unread head
+        decide 'true', never 'false', so the head goes to a person."""
+        if not spans:
+            return []
+        first = min(s for s, _ in spans)
+        if examples and all(any(a <= s < b for a, b in examples) for s, _ in spans):
+            cue_start = min(a for a, _ in examples)
+        else:
+            lowered = text.lower()
+            cue = _EXAMPLE_CUE.search(text) if ("e" in lowered and any(map(lowered.__contains__, _EXAMPLE_KEYS))) else None
+            if not cue or cue.start() > first:
+                return []
+            cue_start = cue.start()
+        head_used = [(s, e) for s, e in used if e <= cue_start]
+        generic = {"disease", "diseases", "disorder", "disorders", "condition", "conditions", "illness", "illnesses",
+                   "syndrome", "drugs", "drug", "medications", "medication", "medicines", "agents", "therapy",
+                   "treatment", "treatments", "procedures", "surgery", "infections"}  # fmt: skip
+        words = _leftover(text[:cue_start], head_used)
+        for m in TOKEN.finditer(text[:cue_start]):
+            if m.group().lower() in generic and not any(s <= m.start() < e for s, e in head_used):
+                words.append(m.group())
+        return words
 
     @staticmethod
     def _trailing_alternative(text: str, spans: list[tuple[int, int]], kind: Kind, used: list[tuple[int, int]]) -> list[str]:
@@ -869,18 +931,22 @@ class ClauseParser:
             found = measurement_at(text, hit)
             if found is None:
                 return None
-            if hit.entry.data.get("analyte"):
+            if hit.entry.data.get("pair"):
+                self.sink.analytes.update(hit.entry.data["pair"])
+            elif hit.entry.data.get("analyte"):
                 self.sink.analytes.add(hit.entry.name)
             if hit.entry.name in ("karnofsky", "lansky"):
                 self.sink.analytes.add("ecog")
             return found.span, found.node
         window = win.duration if win else None
         negated = bool(_NEGATION.search(before)) and not re.search(r"\bnot\s+(?:be\s+)?(?:less|more)\b", before, re.I)
-        negated = negated or bool(re.search(r"\bnon[\s-]?$", before, re.I))  # "non-smokers"
+        negated = negated or bool(_NON_PREFIX.search(before))  # "non-smokers"
         node: Node
         if cat == "condition":
             node = self._condition_hit(text, hit, kind, before, window, win.at_least if win else False)
         elif cat == "procedure":
+            if _PLANNED.search(text[max(0, hit.start - 90) : hit.start]):
+                return None  # "scheduled for / undergoing kidney transplantation": not yet a record
             node = self._procedure(hit, window)
             if win and win.at_least:
                 node = Not(item=node)
@@ -1008,6 +1074,52 @@ class ClauseParser:
         if name in ("antimicrobial", "antibiotic", "antifungal", "antiviral") and re.search(r"\bfor\s+(?:management|treatment)\b|\btreat", text, re.I):
             node = Uncertain(item=Medication(valueset=name, unless_reason="prophylaxis", source=src), reason="confirm prophylaxis or treatment")
         return node
+
+
+_NON_PREFIX = re.compile(r"\bnon[\s-]?$", re.I)
+# Key words one of which every wording of a recogniser holds (a cheap test before its regex).
+_COMPLIANCE_KEYS = ("compl", "cooperat", "communicat", "attend", "return", "come back", "follow", "adher", "inaccessible")
+_LEGAL_KEYS = ("secur", "insur", "guardian", "protection", "curator", "tutor", "prison", "inmate", "incarcer",
+               "deprived", "freedom", "correctional", "judicial", "administrative")  # fmt: skip
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+_SHARED_HEAD = re.compile(r"((?:[A-Za-z][A-Za-z-]*\s*(?:,|/|\bor\b|\band/or\b|\band\b|&)\s*)+)$", re.I)
+
+
+def _distributed(text: str, hits: list[Hit], lex: Any) -> list[Hit]:
+    """'hepatic or renal disease', 'gastric/duodenal ulcer': words listed before a condition term
+    share its head noun; each word with that head is looked up as a term of its own."""
+    extra: list[Hit] = []
+    for hit in hits:
+        if hit.entry.category != "condition":
+            continue
+        tail = text[max(0, hit.start - 12) : hit.start].lower()
+        if not ("," in tail or "/" in tail or " or " in tail or " and " in tail or "&" in tail):
+            continue  # a cheap test before the regex: the listed word ends right before the term
+        key = key_of(hit.text)
+        if len(key) < 2:
+            continue
+        prefix = text[max(0, hit.start - 80) : hit.start]
+        m = _SHARED_HEAD.search(prefix)
+        if not m:
+            continue
+        base = hit.start - len(m.group(1))
+        for w in _WORD.finditer(m.group(1)):
+            word = w.group()
+            if word.lower() in ("or", "and", "and/or"):
+                continue
+            start = base + w.start()
+            if any(h.start <= start < h.end for h in hits):
+                continue
+            new_key = (folded(word), *key[1:])
+            entries = lex.index.get(new_key)
+            if not entries:
+                code = icd_terms().get(new_key)
+                entries = [Entry("condition", f"icd10:{code}", {"codes": [code]})] if code else []
+            for entry in entries:
+                if entry.category == "condition":
+                    extra.append(Hit(entry, start, start + len(word), word, len(word) <= 3))
+                    break
+    return sorted(hits + extra, key=lambda h: h.start) if extra else hits
 
 
 def _fold_abbreviations(text: str, hits: list[Hit]) -> list[Hit]:

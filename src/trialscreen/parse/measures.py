@@ -143,6 +143,8 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
     rest = text[hit.end :]
     if row.get("scale"):
         return _scale_at(text, hit)
+    if row.get("pair"):
+        return _pair_at(text, hit)
     normal = NORMAL.match(rest)
     if normal and not row.get("derived"):
         node = Measurement(analyte=name, op="<=", uln_multiple=1.0, source=(hit.start, hit.end + normal.end()))
@@ -212,6 +214,27 @@ def _range_at(text: str, hit: Hit) -> Found | None:
         Measurement(analyte=name, op="<=", value=hi, unit=unit_hi, source=span),
     )
     return Found(AllOf(items=items, source=span), span)
+
+
+_PAIR = re.compile(
+    _CONNECT + rf"(?P<cmp>{COMPARATOR.pattern})\s*(?P<a>\d{{2,3}})\s*/\s*(?P<b>\d{{2,3}})\s*(?P<unit>mm\s*hg)\b", re.IGNORECASE
+)
+
+
+def _pair_at(text: str, hit: Hit) -> Found | None:
+    """'BP ≥ 140/90 mmHg': systolic or diastolic above (either one suffices), or both below."""
+    m = _PAIR.match(text[hit.end :])
+    if not m:
+        return None
+    op = comparator_of_text(m.group("cmp"))
+    systolic, diastolic = hit.entry.data["pair"]
+    span = (hit.start, hit.end + m.end())
+    items = (
+        Measurement(analyte=systolic, op=op, value=float(m.group("a")), unit="mm[Hg]", source=span),
+        Measurement(analyte=diastolic, op=op, value=float(m.group("b")), unit="mm[Hg]", source=span),
+    )
+    node: Node = AnyOf(items=items, source=span) if op in (">", ">=") else AllOf(items=items, source=span)
+    return Found(node, span)
 
 
 def comparator_of_text(text: str) -> Comparator:

@@ -92,6 +92,11 @@ WINDOW = re.compile(
 _TIME_HINT = re.compile(r"(?:day|week|wk|month|mo|year|yr)s?\b", re.IGNORECASE)
 
 
+_ONE_UNIT = re.compile(
+    r"(?:within|in|during|over)\s+the\s+(?:past|last|previous|preceding|prior)\s+(?P<unit>year|month|week)\b", re.IGNORECASE
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """A time window: `duration` back from the reference date; `at_least` for 'at least N since'."""
@@ -108,6 +113,8 @@ def find_window(text: str) -> Window | None:
     for m in WINDOW.finditer(text):
         lead = (m.group("lead") or "").lower()
         tail = (m.group("tail") or "").lower().strip()
+        if lead.startswith("for at least"):
+            continue  # a duration ("for at least 6 months"), not a window back from the reference date
         if not lead and not tail:
             continue  # "3 months" alone is a duration, not a window
         n = to_number(m.group("n"))
@@ -119,6 +126,9 @@ def find_window(text: str) -> Window | None:
             tail == "since" and not lead.startswith(("within", "in the", "≤", "<", "less", "fewer"))
         )
         return Window(f"P{int(n)}{letter}", at_least, (m.start(), m.end()))
+    one = _ONE_UNIT.search(text)
+    if one:  # "in the past year": one of that unit
+        return Window(f"P1{_UNIT_LETTER[one.group('unit').lower()]}", False, (one.start(), one.end()))
     return None
 
 
