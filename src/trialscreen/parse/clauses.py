@@ -819,6 +819,8 @@ class ClauseParser:
                 span = (waiting[0].start, span[1])
                 n = AnyOf(items=group, source=span) if any_of else AllOf(items=group, source=span)
                 waiting = []
+            if isinstance(n, Measurement) and n.value is not None:
+                span, n = _second_threshold(text, hit, span, n)
             found.append((span, n))
             used.append(span)
         if win:
@@ -1120,6 +1122,30 @@ def _distributed(text: str, hits: list[Hit], lex: Any) -> list[Hit]:
                     extra.append(Hit(entry, start, start + len(word), word, len(word) <= 3))
                     break
     return sorted(hits + extra, key=lambda h: h.start) if extra else hits
+
+
+_THEN = re.compile(r"\s*,?\s*(?:or|and)\s*(?=[<>≤≥]|less|more|greater|lower|higher|below|above|under|over)", re.I)
+
+
+def _second_threshold(text: str, hit: Hit, span: tuple[int, int], first: Measurement) -> tuple[tuple[int, int], Node]:
+    """'BMI < 18.5 kg/m2 or > 25 kg/m2': a second threshold of the same analyte. Opposite bounds
+    with the lower below the upper are a range (both); the other way round, outside it (either)."""
+    then = _THEN.match(text, span[1])
+    if not then:
+        return span, first
+    found = measurement_at(text, Hit(hit.entry, span[0], then.end(), text[span[0] : then.end()], False))
+    second = found.node if found else None
+    if not isinstance(second, Measurement) or second.value is None or first.value is None or second.unit != first.unit:
+        return span, first
+    up = {">": True, ">=": True, "<": False, "<=": False}
+    if first.op not in up or second.op not in up or up[first.op] == up[second.op]:
+        return span, first
+    low, high = (first, second) if up[first.op] else (second, first)
+    assert low.value is not None and high.value is not None
+    whole = (span[0], found.span[1]) if found else span
+    if low.value < high.value:
+        return whole, AllOf(items=(first, second), source=whole)  # between the two
+    return whole, AnyOf(items=(first, second), source=whole)  # below the one or above the other
 
 
 def _fold_abbreviations(text: str, hits: list[Hit]) -> list[Hit]:
