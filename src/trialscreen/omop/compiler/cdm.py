@@ -223,6 +223,23 @@ class Cdm:
         )
         return measured.union(observed)
 
+    def stage(self, rows: ir.Table, name: str) -> ir.Table:
+        """`rows` computed once, for several consumers: on DuckDB a temporary table (so the
+        consumers read its few rows instead of each scanning the Parquet files again, and
+        wide expressions run over plain columns); elsewhere the relation itself.
+
+        The table is created while compiling (the query runs then), under a fresh name, and
+        lives as long as the connection.
+        """
+        if self.con.name != "duckdb":
+            return rows
+        return self.con.create_table(ibis.util.gen_name(name), rows, temp=True)
+
+    def unstage(self, table: ir.Table) -> None:
+        """Free a table made by `stage` that no query reads any more."""
+        if self.con.name == "duckdb":
+            self.con.drop_table(table.get_name(), force=True)
+
     def source_values(self, domain: str, column: str = "source") -> ir.Table:
         """Distinct source values of a domain's raw table, with whether the row had no source
         concept (`source_id` 0, else 1) and the normalised spellings (`normalised`).

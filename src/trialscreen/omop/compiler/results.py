@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from trialscreen.criteria import duration
 from trialscreen.knowledge import Analyte, Coding, Knowledge
-from trialscreen.omop.compiler.cdm import Cdm
+from trialscreen.omop.compiler.cdm import FOREVER, Cdm
 from trialscreen.omop.units import NO_UNIT, analyte_factors, distinct_units, factor_expr, plain_factors, units_of
 from trialscreen.omop.vocabulary import Vocabulary
 
@@ -53,10 +53,14 @@ class Results:
     """The earliest look-back day any leaf reads: older rows are never read."""
     qualitative: frozenset[str] = frozenset()
     """Analytes whose qualitative reading some leaf reads (others skip the string tests)."""
+    first_days: dict[str, date] | None = None
+    """Per analyte, the earliest day a leaf reads (None: every analyte from `since`); the
+    relation of the analytes without a set-aside rule keeps only these rows."""
     _relations: dict[tuple[str, ...], ir.Table] = field(default_factory=dict)
     _units: list[tuple[int, int, int, str, str | None]] | None = None
     _ids: dict[str, list[int]] = field(default_factory=dict)
     _side: ir.Table | None = None
+    _staged: ir.Table | None = None
 
     # --- names and codes ------------------------------------------------------------------
 
@@ -89,14 +93,9 @@ class Results:
     # --- units ------------------------------------------------------------------------------
 
     def units(self, ids: list[int]) -> list[tuple[int, str, str | None]]:
-        """Units that occur on rows of `ids`, from one query over every analyte of the knowledge."""
+        """Units that occur on rows of `ids`, from one query over every row read (`staged`)."""
         if self._units is None:
-            wanted: set[int] = set()
-            for analyte in self.kb.analytes.values():
-                wanted.update(self.ids(analyte))
-                for rule in analyte.set_aside_when_component:
-                    wanted.update(self.vocab.codings([Coding(rule.system, rule.code)], analyte.name))
-            self._units = distinct_units(self.cdm.table("concept"), self.cdm.results(sorted(wanted)))
+            self._units = distinct_units(self.cdm.table("concept"), self.staged())
         return units_of(self._units, ids)
 
     # --- relations --------------------------------------------------------------------------
@@ -108,6 +107,10 @@ class Results:
             rows = self._read(key, prefilter=group != MAIN)
             if group != MAIN:
                 rows = self._set_aside(self.kb.analyte(group), rows)
+            else:
+                # Every result leaf aggregates these rows with wide per-row expressions, which
+                # run several times faster over a plain table than over join output.
+                rows = self.cdm.stage(rows, "trialscreen_readings")
             self._relations[key] = rows
         return self._relations[key]
 
@@ -161,27 +164,91 @@ class Results:
             for rule in analyte.set_aside_when_component
         ]
 
+    def _side_ids(self) -> list[int]:
+        """Concepts of the set-aside analytes, their components and the Cockcroft-Gault inputs."""
+        ids: set[int] = set()
+        for analyte in self.kb.analytes.values():
+            if analyte.set_aside_when_component or analyte.name in CG_INPUTS:
+                ids.update(self.ids(analyte))
+                for component in self._components(analyte):
+                    ids.update(component)
+        return sorted(ids)
+
     def side(self) -> ir.Table:
-        """One filtered scan for every small relation: the set-aside analytes, their
-        components and the Cockcroft-Gault inputs (the engine reads it once, then splits it)."""
+        """The rows of every small relation: the set-aside analytes, their components and the
+        Cockcroft-Gault inputs, since `since`."""
         if self._side is None:
-            ids: set[int] = set()
-            for analyte in self.kb.analytes.values():
-                if analyte.set_aside_when_component or analyte.name in CG_INPUTS:
-                    ids.update(self.ids(analyte))
-                    for component in self._components(analyte):
-                        ids.update(component)
-            self._side = self.cdm.results(sorted(ids), self.since)
+            rows = self.staged()
+            ids = self._side_ids()
+            side = rows.filter(rows.concept_id.isin(ids) | rows.source_id.isin(ids))
+            self._side = self.cdm.stage(side, "trialscreen_side")
         return self._side
+
+    def release(self) -> None:
+        """Drop the staged rows once every relation that reads them is built (`Cdm.stage`)."""
+        if self._staged is not None:
+            self.cdm.unstage(self._staged)
+            self._staged = None
+
+    def staged(self) -> ir.Table:
+        """Every result row some relation reads, from one pass over measurement ∪ observation.
+
+        A row is kept when its standard or source concept is one that is read and it was
+        taken on or after the first day read for that concept: the main analytes' own
+        look-backs (`first_days`), `since` for the small relations (`side`). The test is a
+        join on a small literal table (concept id -> first day), not IN lists on every row.
+        Staged once (`Cdm.stage`): the units, the side relations and the main one read it.
+        """
+        if self._staged is None:
+            first: dict[int, date] = {}
+
+            def need(ids: Sequence[int], day: date) -> None:
+                for cid in ids:
+                    first[cid] = min(first.get(cid, day), day)
+
+            for day, _, ids in self._windows(self.members(MAIN)):
+                need(ids, day)
+            for analyte in self.kb.analytes.values():
+                if analyte.name in CG_INPUTS:
+                    need(self.ids(analyte), self.first_day(analyte.lookback))
+                if analyte.set_aside_when_component:
+                    read = (self.first_days or {}).get(analyte.name, self.since)
+                    need(self.ids(analyte), max(read, self.since))
+                    # (components taken before the earliest look-back day cannot be the
+                    # analyte's components in its look-back: they share its event or its time)
+                    for component in self._components(analyte):
+                        need(component, self.since)
+            rows = self.cdm.results(None, self.since)
+            keys = ibis.memtable(
+                pa.table({"k_id": pa.array(list(first), pa.int64()), "k_day": pa.array(list(first.values()), pa.date32())})
+            )
+            by_source = keys.rename(ks_id="k_id", ks_day="k_day")
+            joined = rows.left_join(keys, rows.concept_id == keys.k_id).left_join(
+                by_source, rows.source_id == by_source.ks_id
+            )
+            never = ibis.literal(FOREVER)
+            kept = joined.select(
+                *rows.columns, _first=ibis.least(keys.k_day.fill_null(never), by_source.ks_day.fill_null(never))
+            )
+            kept = kept.filter(kept.day >= kept._first).drop("_first")
+            self._staged = self.cdm.stage(kept, "trialscreen_results")
+        return self._staged
 
     def _read(self, names: Sequence[str], *, prefilter: bool) -> ir.Table:
         owner = self._owner()
-        codes = sorted(self.code(n) for n in names)
-        m = self.side() if prefilter else self.cdm.results(None, self.since)
+        m = self.side() if prefilter else self.staged()
+        # The first day read of each owned concept's analyte (NULL: not read by this relation).
+        days = {self.code(n): day for day, group, _ in self._windows(names, prefilter=prefilter) for n in group}
         by_concept = ibis.memtable(
-            pa.table({"a_id": pa.array(list(owner), pa.int64()), "a_code": pa.array(list(owner.values()), pa.int64())})
+            pa.table(
+                {
+                    "a_id": pa.array(list(owner), pa.int64()),
+                    "a_code": pa.array(list(owner.values()), pa.int64()),
+                    "a_day": pa.array([days.get(code) for code in owner.values()], pa.date32()),
+                }
+            )
         )
-        by_source = by_concept.rename(s_id="a_id", s_code="a_code")
+        by_source = by_concept.rename(s_id="a_id", s_code="a_code", s_day="a_day")
         joined = m.left_join(by_concept, m.concept_id == by_concept.a_id).left_join(
             by_source, m.source_id == by_source.s_id
         )
@@ -191,10 +258,31 @@ class Results:
             unit_id=m.unit_concept_id.cast("int64").fill_null(0),
             unit_text=m.unit_source_value.cast("string").fill_null(NO_UNIT),
             analyte=by_concept.a_code.fill_null(by_source.s_code),
+            first_day=ibis.cases((by_concept.a_code.notnull(), by_concept.a_day), else_=by_source.s_day),
         )
-        rows = rows.filter(rows.analyte.isin(codes))
-        rows = self._with_factor(rows, names)
-        return self._readings(rows, names)
+        rows = rows.filter(rows.day >= rows.first_day).drop("first_day")
+        return self._readings(self._with_factor(rows, names), names)
+
+    def _windows(self, names: Sequence[str], *, prefilter: bool = False) -> list[tuple[date, list[str], list[int]]]:
+        """The analytes of `names` grouped by the first day read: (day, analyte names, concept ids).
+
+        Without `prefilter` (the main relation) only the analytes and days some leaf reads
+        (`first_days`); the prefiltered relations keep every row since `since`.
+        """
+        by_day: dict[date, list[str]] = {}
+        for name in names:
+            if prefilter or self.first_days is None:
+                by_day.setdefault(self.since, []).append(name)
+            elif name in self.first_days:
+                by_day.setdefault(max(self.first_days[name], self.since), []).append(name)
+        return [
+            (
+                day,
+                sorted(group),
+                sorted({cid for n in group for cid in self.ids(self.kb.analyte(n))}),
+            )
+            for day, group in sorted(by_day.items())
+        ]
 
     def _with_factor(self, rows: ir.Table, names: Sequence[str]) -> ir.Table:
         """The row's unit factor to its analyte's compared unit, by a join on (analyte, unit)."""

@@ -65,6 +65,10 @@ Wide: TypeAlias = ir.Table
 TruthFn = Callable[[Wide], ir.BooleanValue]
 DateFn = Callable[[Wide], ir.DateValue]
 
+HIT = "_vs_hit"
+"""The base column: the row is in some value set of its domain (see `base`)."""
+GATED = ("conditions", "drugs")
+"""Domains whose every leaf requires the row to be in one of the leaf's value sets."""
 _ACTIVE = ("active", "recurrence", "relapse")
 _PRESENT = (*_ACTIVE, "remission")
 _TRUTH: dict[str, bool | None] = {"true": True, "false": False, "unknown": None}
@@ -156,7 +160,7 @@ class ScreenCompiler:
         self.cdm = cdm
         self.vocab = vocab
         self.kb = kb
-        self.results = Results(cdm, vocab, kb, self._since(), self._qualitative())
+        self.results = Results(cdm, vocab, kb, self._since(), self._qualitative(), self._first_days())
         self._values: ir.Table | None = None
         self.leaves: list[ir.Table] = []
         self.domains: dict[str, Domain] = {}
@@ -176,6 +180,22 @@ class ScreenCompiler:
         lookbacks = [a.lookback for a in self.kb.analytes.values()]
         lookbacks += [n.lookback for n in walk(self.criteria) if isinstance(n, Measurement) and n.lookback]
         return min(duration.subtract(self.cdm.as_of, lb) for lb in lookbacks)
+
+    def _first_days(self) -> dict[str, date]:
+        """Per analyte, the earliest day a result leaf reads (its look-back's first day):
+        older rows of the analyte, and analytes no leaf reads, never enter the results."""
+        days: dict[str, date] = {}
+
+        def read(analyte: str, lookback: str) -> None:
+            day = duration.subtract(self.cdm.as_of, lookback)
+            days[analyte] = min(days.get(analyte, day), day)
+
+        for n in walk(self.criteria):
+            if isinstance(n, Measurement):
+                read(n.analyte, n.lookback or self.kb.analyte(n.analyte).lookback)
+            elif isinstance(n, Derived) and n.quantity == "creatinine_clearance":
+                read(n.quantity, self.kb.analyte(n.quantity).lookback)
+        return days
 
     def _qualitative(self) -> frozenset[str]:
         """Analytes whose qualitative reading some measurement leaf reads."""
@@ -221,7 +241,12 @@ class ScreenCompiler:
                 chain, matched = self._by_value(domain, joined, keys, rows, chain)
                 flags += matched
             if flags:
-                rows = chain.select(*rows.columns, *flags)
+                hit: dict[str, ir.BooleanValue] = {}
+                if "concept" in self._keys.get(domain, {}):
+                    # In some value set of the domain by any of the three routes: a joined id
+                    # (the membership tables hold only ids of some set) or a matched value.
+                    hit[HIT] = chain.c_id.notnull() | chain.s_id.notnull() | chain._v_any.fill_null(False)
+                rows = chain.select(*rows.columns, *flags, **hit)
             self._bases[domain] = rows
         return self._bases[domain]
 
@@ -237,7 +262,15 @@ class ScreenCompiler:
             vs = self.kb.valueset(key.valueset)
             test = contains_any(values.source_value, vs.text) if joined == "route" else source_match(values, vs)
             tests[column_name(prefix, i)] = test
-        table = values.select(**{f"_{prefix}_value": values.source_value, f"_{prefix}_source": values.source_id}, **tests)
+        any_test: ir.BooleanValue = ibis.literal(False)
+        for test in tests.values():
+            any_test |= test.fill_null(False)
+        table = values.select(
+            **{f"_{prefix}_value": values.source_value, f"_{prefix}_source": values.source_id, f"_{prefix}_any": any_test},
+            **tests,
+        )
+        # A few rows (the distinct values): staged, the engine knows it is the small side.
+        table = self.cdm.stage(table, f"trialscreen_{domain}_{prefix}")
         text = rows.route_text if joined == "route" else rows.source_value
         source = ibis.literal(1, "int64") if joined == "route" else ibis.cases((rows.source_id == 0, 0), else_=1)
         chain = chain.left_join(
@@ -256,6 +289,10 @@ class ScreenCompiler:
     def domain(self, name: str, rows: ir.Table) -> Domain:
         if name not in self.domains:
             self.domains[name] = Domain(name, rows)
+            if name in GATED and HIT in rows.columns:
+                # Every leaf of these domains holds only for rows in one of its value sets:
+                # one cheap test drops the others before the leaves' wide flags are computed.
+                self.domains[name].prefilter = rows[HIT]
         return self.domains[name]
 
     def column(self) -> str:
