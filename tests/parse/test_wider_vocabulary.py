@@ -8,6 +8,7 @@ import pytest
 from trialscreen.criteria.nodes import (
     Age,
     Allergy,
+    AllOf,
     AnyOf,
     Attestation,
     Condition,
@@ -21,7 +22,7 @@ from trialscreen.criteria.nodes import (
 from trialscreen.parse.build import CriteriaParser
 from trialscreen.parse.stats import status
 
-from .test_features import nodes, only, parse
+from .test_features import measurement, nodes, only, parse
 
 
 def computable(text: str, kind: str = "exclusion") -> bool:
@@ -210,3 +211,144 @@ def test_planning_a_pregnancy_or_to_father_a_child_is_the_patients_answer() -> N
     text = "Is pregnant, breastfeeding, or expecting to conceive or father a child within the projected duration of the study"
     assert computable(text)
     assert any(isinstance(n, Attestation) and n.who == "patient" for n in nodes(parse(text, "exclusion")))
+
+
+def _is_partial(text: str, kind: str) -> bool:
+    crit = parse(text, kind)
+    return any(status(leaf.rule, {}) == "partial" for leaf in crit.walk() if not leaf.parts)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("medical/psychiatric condition or substance abuse", "exclusion"),  # "medical" is another alternative
+        ("either loco-regional or lymph node metastasis", "inclusion"),
+        ("Chronic diseases such as diabetes", "exclusion"),  # diabetes is only an example
+        ("1). Poorly differentiated carcinoma (including neuroendocrine tumors)", "inclusion"),
+        ("ALT ≤ 2.5 × ULN, or ≤ 5 × ULN if liver metastases", "inclusion"),  # the condition relaxes it
+        ("Diabetes, hypertension, etc.", "exclusion"),
+    ],
+)
+def test_unread_alternatives_and_heads_go_to_a_person(text: str, kind: str) -> None:
+    assert _is_partial(text, kind)
+
+
+def test_listed_words_share_the_head_noun_of_a_term() -> None:
+    rule = parse("Clinical diagnosis of hepatic or renal disease", "exclusion").rule
+    assert isinstance(rule, AnyOf) and {c.valueset for c in rule.items if isinstance(c, Condition)} == {"liver_disease", "kidney_disease"}
+    ulcer = only(parse("gastric/duodenal ulcer", "exclusion"), Condition)
+    assert [c.valueset for c in ulcer] == ["peptic_ulcer", "peptic_ulcer"]
+    # a listed word that makes no term with the head stays unread
+    assert _is_partial("Severe respiratory, digestive, hematological disease", "exclusion")
+
+
+def test_planned_procedures_are_not_read_as_done() -> None:
+    assert only(parse("Patients scheduled for kidney transplantation", "inclusion"), Procedure) == []
+    assert only(parse("Patients undergoing primary or subsequent living donor kidney transplantation", "inclusion"), Procedure) == []
+    assert only(parse("History of kidney transplantation", "exclusion"), Procedure)
+
+
+def test_the_past_year_is_a_window_and_for_at_least_is_a_duration() -> None:
+    dep = only(parse("History of alcohol or drug dependence in the past year", "exclusion"), Condition)
+    assert dep and dep[0].window == "P1Y"
+    asthma = parse("Asthma followed by a specialist for at least 6 months", "inclusion")
+    assert not any(isinstance(n, Not) for n in nodes(asthma))  # not "no asthma in the last 6 months"
+
+
+def test_negations_devoid_of_and_non_prefix() -> None:
+    assert any(isinstance(n, Not) for n in nodes(parse("Control: devoid of any neurological diseases", "inclusion")))
+    smokers = parse("Non-smokers", "inclusion").rule
+    assert isinstance(smokers, Not) and isinstance(smokers.item, Condition) and smokers.item.valueset == "tobacco_use"
+    assert isinstance(parse("Current smokers", "inclusion").rule, Condition)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "combined", "ops"),
+    [
+        ("BP < 140/90 mmHg", "inclusion", "all", {("systolic_bp", "<", 140.0), ("diastolic_bp", "<", 90.0)}),
+        ("Uncontrolled hypertension (BP ≥ 160/100 mmHg)", "exclusion", "any", {("systolic_bp", ">=", 160.0), ("diastolic_bp", ">=", 100.0)}),
+    ],
+)
+def test_blood_pressure_pairs(text: str, kind: str, combined: str, ops: set[tuple[str, str, float]]) -> None:
+    crit = parse(text, kind)
+    found = {(m.analyte, m.op, m.value) for m in only(crit, Measurement)}
+    assert found == ops
+    pair = next(n for n in nodes(crit) if isinstance(n, (AnyOf, AllOf)) and all(isinstance(i, Measurement) for i in n.items))
+    assert pair.kind == combined
+
+
+@pytest.mark.parametrize(
+    ("text", "combined"),
+    [("Body mass index (BMI) < 18.5 kg/m2 or > 25 kg/m2.", "any"), ("BMI ≥ 18 and ≤ 30 kg/m2", "all"), ("BMI <18 and> 35 kg / m2", "any")],
+)
+def test_a_second_threshold_of_the_same_analyte(text: str, combined: str) -> None:
+    rule = parse(text, "exclusion").rule
+    assert isinstance(rule, (AnyOf, AllOf)) and rule.kind == combined
+    assert {m.analyte for m in rule.items if isinstance(m, Measurement)} == {"bmi"} and len(rule.items) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Prisoners", "legal or insurance status"),
+        ("Patient under legal guardianship", "legal or insurance status"),
+        ("Affiliation to a social security system or similar,", "legal or insurance status"),
+        ("Lack of cooperation in the screening phase", "compliance"),
+        ("Patients who can't come back to clinic for follow-up on schedule.", "compliance"),
+        ("Clinically significant abnormal laboratory finding", "clinical significance judged by the investigator"),
+        ("American Society of Anesthesiologists score (ASA) III or IV", "ASA physical status"),
+    ],
+)
+def test_statements_only_a_person_can_make_are_attestations(text: str, label: str) -> None:
+    rule = parse(text, "exclusion").rule
+    assert isinstance(rule, Attestation) and rule.label == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Patients with diabetes and poor compliance",  # a condition is named: the clause parser reads it
+        "Clinically significant abnormal ECG with QTc > 450 ms",
+        "Patients with HIV without health insurance",
+    ],
+)
+def test_attestation_recognisers_leave_clinical_items_to_the_clause_parser(text: str) -> None:
+    assert not isinstance(parse(text, "exclusion").rule, Attestation)
+
+
+def test_refused_consent_is_negated() -> None:
+    for text in ("Lack of consent", "Denied consent"):
+        rule = parse(text, "exclusion").rule
+        assert isinstance(rule, Not) and rule.item.kind == "consent"
+
+
+@pytest.mark.parametrize(
+    ("text", "analyte", "value", "unit"),
+    [
+        ("Hb value <9g/dl", "hemoglobin", 90.0, "g/L"),
+        ("Weigh >300 lbs", "weight", 136.078, "kg"),
+        ("Oral temperature > 38 ℃", "body_temperature", 38.0, "Cel"),
+        ("CEA≥10ng/ml；", "cea", 10.0, "ng/mL"),
+        ("Absolute neutrophil count ≥1.5 × 10\\^9/L", "anc", 1.5, "10*9/L"),
+    ],
+)
+def test_more_analytes_units_and_spellings(text: str, analyte: str, value: float, unit: str) -> None:
+    m = [x for x in only(parse(text, "inclusion"), Measurement) if x.analyte == analyte]
+    assert len(m) == 1 and m[0].value == value and m[0].unit == unit
+
+
+def test_full_width_punctuation_reads_as_ascii_and_keeps_the_words() -> None:
+    text = "Eastern Cooperative Oncology Group（ECOG）Performance Status（PS）:0-2.;"
+    crit = parse(text, "inclusion")
+    assert crit.text == text
+    assert measurement(crit, "ecog").value == 2
+
+
+def test_parsed_analytes_have_loinc_codes_in_the_sidecar_knowledge() -> None:
+    import yaml
+
+    from trialscreen.parse.lexicon import DATA
+
+    analytes = yaml.safe_load((DATA / "knowledge" / "analytes.yaml").read_text(encoding="utf-8"))
+    for name in ("afp", "fsh", "estradiol", "cea", "bun", "prothrombin_time", "mean_arterial_pressure"):
+        assert analytes[name]["codes"][0]["system"] == "loinc", name
