@@ -27,7 +27,7 @@ from trialscreen.parse.build import CriteriaParser
 
 
 def parse(text: str, kind: str = "inclusion") -> Criterion:
-    return CriteriaParser().parse_item(text, kind, "c-1", None)
+    return CriteriaParser().parse_item(text, kind, "c-1", None)  # type: ignore[arg-type]
 
 
 def nodes(c: Criterion) -> Iterator[Node]:
@@ -172,7 +172,7 @@ def test_pregnancy_breastfeeding_and_contraception() -> None:
 
 
 def test_consent_and_investigator_judgement() -> None:
-    assert parse("Patient must give written informed consent before participating in any study-specific procedure.").rule.kind == "consent"
+    assert parse("Patient must give written informed consent before participating in any study-specific procedure.").rule.kind == "consent"  # type: ignore[union-attr]
     judged = parse("Any condition or circumstance that, in the opinion of the investigator, would compromise the subject's safety", "exclusion")
     assert isinstance(judged.rule, Attestation)
 

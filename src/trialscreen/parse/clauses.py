@@ -57,7 +57,8 @@ NARROWING = frozenset(
 # Words that make an inclusion hold under a condition ("ALT ≤ 2.5 × ULN, or ≤ 5 × ULN if liver
 # metastases"): the recognised part alone would be too narrow, so a person reads the rest.
 _CONDITIONAL = re.compile(
-    r"\b(?:if|unless|provided|except|exception|other\s+than|in\s+case\s+of|in\s+the\s+presence\s+of|"
+    r"\b(?:if|unless|provided|except|exception|other\s+than|in\s+case\s+of|in\s+the\s+presence\s+of|such\s+as\s+(?=\w+\s+metasta)|"
+    r"may|allowed|permitted|acceptable|can\s+be|"
     r"(?:in|for)\s+(?:patients|subjects|participants|those)\s+with)\b",
     re.I,
 )
@@ -69,6 +70,13 @@ _PLANNED = re.compile(
     r"requiring|need|needs|require|requires|will\s+have)\s+(?:for\s+|to\s+)?(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,8}$",
     re.I,
 )
+_FUTURE = re.compile(
+    r"\b(?:anticipated|anticipate|planned|planning|scheduled|advised|expected\s+to|will\s+(?:need|require|receive|undergo|be\s+treated)|"
+    r"candidates?\s+for|preferred\s+treatment)\b",
+    re.I,
+)
+_FAMILY = re.compile(r"\bfamily\s+(?:or\s+personal\s+)?(?:history|members?)|\bfamilial\s+history|\bfirst[- ]degree\s+relatives?|\bparents?\s+or\s+siblings?|\bsiblings?\b", re.I)
+_DSM_TITLE = re.compile(r"\bdiagnostic\s+and\s+statistical\s+manual\s+of\s+mental\s+disorders\b", re.I)
 _BROADEN = re.compile(r"\b(?:or\s+other|and\s+other|other\s+\w+|any\s+other|etc\.?)\b", re.I)
 _NEGATION = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies|devoid\s+of|free\s+from)\b|\bnon(?=[\s-]?smok)",
@@ -505,10 +513,15 @@ class ClauseParser:
                    "child", "age", "fertile", "premenopausal", "pre", "menopausal", "sexually", "mature"}  # fmt: skip
         if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
             return None
+        age = self._age(text)
         self.sink.definitions[CHILDBEARING] = childbearing_definition()
         node: Node = Ref(name=CHILDBEARING, source=_span(m))
         negated = bool(_NEGATION.search(text[: m.start()]))
-        return Parsed(Not(item=node, source=(0, len(text))) if negated else node)
+        if negated:
+            node = Not(item=node, source=(0, len(text)))
+        if age is not None:  # "female subjects aged 18 or over and of reproductive age"
+            node = AllOf(items=(age[0], node), source=(0, len(text)))
+        return Parsed(node)
 
     def _demographic(self, text: str, kind: Kind) -> Parsed | None:
         """Items that are only about age and/or sex."""
@@ -774,6 +787,9 @@ class ClauseParser:
     def clause(self, text: str, kind: Kind, offset: int) -> Node:
         """A clause (no top-level ';'): terms and thresholds, combined by the words between them."""
         hits = _fold_abbreviations(text, self.lex.scan(text))
+        dsm = _DSM_TITLE.search(text) if "anual" in text else None
+        if dsm:  # "the Diagnostic and Statistical Manual of Mental Disorders": a title, not a disorder
+            hits = [h for h in hits if not (dsm.start() <= h.start < dsm.end())]
         hits = _distributed(text, hits, self.lex)
         win = find_window(text)
         examples = [_span(m) for m in _EXAMPLES.finditer(text)]
@@ -782,7 +798,7 @@ class ClauseParser:
         waiting: list[Hit] = []  # analytes listed before a shared threshold: "AST/ALT ≤ 3 × ULN"
         # "Carbamazepine, phenytoin, phenobarbital": an exclusion that only names medicines
         # excludes their current use (no tense word is needed)
-        bare = kind == "exclusion" and bool(hits) and all(h.entry.category == "medication" for h in hits) and not [
+        bare = kind == "exclusion" and bool(hits) and all(h.entry.category == "medication" for h in hits) and not _NEGATION.search(text) and not [
             w for w in _leftover(text, [(h.start, h.end) for h in hits]) if w.lower() not in ("therapy", "therapies")
         ]
         for hit in hits:
@@ -814,7 +830,7 @@ class ClauseParser:
                 for w in waiting:
                     self.sink.analytes.add(w.entry.name)
                 gap = text[waiting[0].start : hit.start].lower()
-                any_of = re.search(r"\bor\b", gap) or (kind == "exclusion" and "/" in gap)
+                any_of = re.search(r"\bor\b", gap) or (kind == "exclusion" and ("/" in gap or ("," in gap and not re.search(r"\band\b", gap))))
                 group = (*shared, n)
                 span = (waiting[0].start, span[1])
                 n = AnyOf(items=group, source=span) if any_of else AllOf(items=group, source=span)
@@ -861,6 +877,13 @@ class ClauseParser:
                 # "hepatitis B or C": what follows the last term as another alternative may widen
                 # the criterion, so a person reads it; the recognised part still decides "true"
                 combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: " + " ".join(trailing))))
+        if _FAMILY.search(text) and any(isinstance(n, Condition) or (isinstance(n, (Not, Uncertain)) and isinstance(n.item, Condition)) for n in nodes):
+            # a relative's disease is not in the patient's record: a person reads it
+            combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: family history")))
+        elif kind == "inclusion" and len(nodes) > 1 and any(_is_measure(n) for n in nodes) and any(isinstance(n, Condition) for n in nodes):
+            # "ALT ≤ 2.5 × ULN, ≤ 5 × ULN with liver metastases": a condition beside a threshold of
+            # an inclusion usually states when another threshold applies
+            combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: a condition beside the thresholds")))
         return _shift(combined, offset)
 
     @staticmethod
@@ -947,7 +970,7 @@ class ClauseParser:
         if cat == "condition":
             node = self._condition_hit(text, hit, kind, before, window, win.at_least if win else False)
         elif cat == "procedure":
-            if _PLANNED.search(text[max(0, hit.start - 90) : hit.start]):
+            if _PLANNED.search(text[max(0, hit.start - 90) : hit.start]) or _FUTURE.search(before):
                 return None  # "scheduled for / undergoing kidney transplantation": not yet a record
             node = self._procedure(hit, window)
             if win and win.at_least:
@@ -1058,6 +1081,8 @@ class ClauseParser:
             self.sink.valuesets.setdefault(name, vs)
 
     def _medication(self, text: str, hit: Hit, before: str, win: Window | None, bare: bool = False) -> Node | None:
+        if _FUTURE.search(before):
+            return None  # "anticipated need for anticoagulation": not yet in the record
         name = hit.entry.name
         self._medication_valueset(hit)
         src = (hit.start, hit.end)
