@@ -77,6 +77,12 @@ _FUTURE = re.compile(
 )
 _FAMILY = re.compile(r"\bfamily\s+(?:or\s+personal\s+)?(?:history|members?)|\bfamilial\s+history|\bfirst[- ]degree\s+relatives?|\bparents?\s+or\s+siblings?|\bsiblings?\b", re.I)
 _DSM_TITLE = re.compile(r"\bdiagnostic\s+and\s+statistical\s+manual\s+of\s+mental\s+disorders\b", re.I)
+# "acquired or congenital immunodeficiency": qualifiers listed before a term cover it either way.
+_PAIRED_QUALIFIERS = frozenset(
+    ["acquired", "congenital", "hereditary", "inherited", "secondary", "acute", "chronic", "active", "known",
+     "suspected", "treated", "untreated", "asymptomatic", "mild", "unilateral", "bilateral", "left", "right",
+     "local", "systemic", "recent", "existing", "pre-existing", "preexisting", "current", "past", "prior", "previous"]
+)  # fmt: skip
 _BROADEN = re.compile(r"\b(?:or\s+other|and\s+other|other\s+\w+|any\s+other|etc\.?)\b", re.I)
 _NEGATION = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies|devoid\s+of|free\s+from)\b|\bnon(?=[\s-]?smok)",
@@ -897,7 +903,8 @@ class ClauseParser:
         joined = r"(?:,|/|\bor\b|\band/or\b" + (r"|\band\b|&" if kind == "exclusion" else "") + r")\s*$"
         if not re.search(joined, head, re.I):
             return []
-        return [w for w in _leftover(head, [(s, e) for s, e in used if e <= first]) if w.lower() not in NARROWING]
+        words = [w for w in _leftover(head, [(s, e) for s, e in used if e <= first]) if w.lower() not in NARROWING]
+        return [] if all(w.lower() in _PAIRED_QUALIFIERS for w in words) else words
 
     @staticmethod
     def _unread_head(text: str, spans: list[tuple[int, int]], examples: list[tuple[int, int]], used: list[tuple[int, int]]) -> list[str]:
