@@ -87,7 +87,6 @@ def compile_screen(
 
     # Stage 1: the truth of every rule and applicability test, and each windowed expiry.
     wide: Wide = compiler.wide()
-    compiler.results.release()
     first: dict[str, ir.Value] = {"person_id": wide.person_id}
     expiry_columns: dict[str, str] = {}
     for criterion in criteria.walk():

@@ -235,11 +235,6 @@ class Cdm:
             return rows
         return self.con.create_table(ibis.util.gen_name(name), rows, temp=True)
 
-    def unstage(self, table: ir.Table) -> None:
-        """Free a table made by `stage` that no query reads any more."""
-        if self.con.name == "duckdb":
-            self.con.drop_table(table.get_name(), force=True)
-
     def source_values(self, domain: str, column: str = "source") -> ir.Table:
         """Distinct source values of a domain's raw table, with whether the row had no source
         concept (`source_id` 0, else 1) and the normalised spellings (`normalised`).

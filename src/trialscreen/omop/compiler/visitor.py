@@ -247,6 +247,10 @@ class ScreenCompiler:
                     # (the membership tables hold only ids of some set) or a matched value.
                     hit[HIT] = chain.c_id.notnull() | chain.s_id.notnull() | chain._v_any.fill_null(False)
                 rows = chain.select(*rows.columns, *flags, **hit)
+                if domain in GATED and hit:
+                    # Every leaf of the domain needs a row in one of its value sets: the
+                    # others are dropped here, and the few left are staged (`Cdm.stage`).
+                    rows = self.cdm.stage(rows.filter(rows[HIT]), f"trialscreen_{domain}")
             self._bases[domain] = rows
         return self._bases[domain]
 
@@ -290,9 +294,9 @@ class ScreenCompiler:
         if name not in self.domains:
             self.domains[name] = Domain(name, rows)
             if name in GATED and HIT in rows.columns:
-                # Every leaf of these domains holds only for rows in one of its value sets:
-                # one cheap test drops the others before the leaves' wide flags are computed.
-                self.domains[name].prefilter = rows[HIT]
+                # `base` kept only the rows in some value set of the domain: every leaf
+                # holds only for such rows, so no other test is needed before grouping.
+                self.domains[name].prefilter = ibis.literal(True)
         return self.domains[name]
 
     def column(self) -> str:
