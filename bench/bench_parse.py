@@ -91,13 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gaps", type=int, default=0, help="also list the N largest manual-review groups (Chia train split, ctgov)")
     args = ap.parse_args(argv)
     from trialscreen.parse.build import CriteriaParser
-    from trialscreen.parse.lexicon import icd_terms, lexicon
+    from trialscreen.parse.lexicon import drug_terms, icd_terms, lexicon
     from trialscreen.parse.stats import attested_only, status, summary
     from trialscreen.trials import load_trials
 
     t0 = time.perf_counter()
     lexicon()
     icd_terms()
+    drug_terms()  # the drug dictionary is vocabulary too (it was read inside the first timed parse)
+    _ = lexicon().prefixes
     load_s = time.perf_counter() - t0
 
     lines = chia_lines(DATA / "chia" / "chia_with_scope")

@@ -705,7 +705,8 @@ class ClauseParser:
 
         Languages and availability are the patient's to say; what is scheduled, the site's.
         """
-        if not (_LANGUAGE.search(text) or _SCHEDULED.match(text) or _AVAILABLE.search(text) or _ASA_CLASS.search(text)):
+        asa = ("ASA" in text or "nesthesiolog" in text) and _ASA_CLASS.search(text)
+        if not (_LANGUAGE.search(text) or _SCHEDULED.match(text) or _AVAILABLE.search(text) or asa):
             return None
         if any(h.entry.category != "procedure" for h in self.lex.scan(text)):
             return None  # clinical terms too: the clause parser reads them
@@ -717,7 +718,7 @@ class ClauseParser:
             return Parsed(Attestation(who="investigator", question=question, source=(0, len(text)), label="scheduled care"))
         if _AVAILABLE.search(text) and len(q) < 200:
             return Parsed(Attestation(who="patient", question=question, source=(0, len(text)), label="availability"))
-        if _ASA_CLASS.search(text) and len(q) < 200:
+        if asa and len(q) < 200:
             # the ASA physical status is an anaesthetist's grade, not a coded result here
             return Parsed(Attestation(who="investigator", question=question, source=(0, len(text)), label="ASA physical status"))
         return None
@@ -1116,7 +1117,24 @@ _COMPLIANCE_KEYS = ("compl", "cooperat", "communicat", "attend", "return", "come
 _LEGAL_KEYS = ("secur", "insur", "guardian", "protection", "curator", "tutor", "prison", "inmate", "incarcer",
                "deprived", "freedom", "correctional", "judicial", "administrative")  # fmt: skip
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
-_SHARED_HEAD = re.compile(r"((?:[A-Za-z][A-Za-z-]*\s*(?:,|/|\bor\b|\band/or\b|\band\b|&)\s*)+)$", re.I)
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|/|&|\bor\b|\band/or\b|\band\b)\s*$", re.I)
+_LAST_WORD = re.compile(r"[A-Za-z][A-Za-z-]*$")
+
+
+def _listed_before(prefix: str) -> str:
+    """The words listed right before a term ('hepatic or ' of 'hepatic or renal disease'), read
+    backwards one separator and word at a time (a regex anchored at the end would rescan)."""
+    end = len(prefix)
+    start = end
+    while True:
+        sep = _LIST_SEPARATOR.search(prefix, 0, start)
+        if not sep:
+            break
+        word = _LAST_WORD.search(prefix, 0, sep.start())
+        if not word:
+            break
+        start = word.start()
+    return prefix[start:end]
 
 
 def _distributed(text: str, hits: list[Hit], lex: Any) -> list[Hit]:
@@ -1133,11 +1151,11 @@ def _distributed(text: str, hits: list[Hit], lex: Any) -> list[Hit]:
         if len(key) < 2:
             continue
         prefix = text[max(0, hit.start - 80) : hit.start]
-        m = _SHARED_HEAD.search(prefix)
-        if not m:
+        listed = _listed_before(prefix)
+        if not listed:
             continue
-        base = hit.start - len(m.group(1))
-        for w in _WORD.finditer(m.group(1)):
+        base = hit.start - len(listed)
+        for w in _WORD.finditer(listed):
             word = w.group()
             if word.lower() in ("or", "and", "and/or"):
                 continue
