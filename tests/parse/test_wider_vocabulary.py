@@ -352,3 +352,15 @@ def test_parsed_analytes_have_loinc_codes_in_the_sidecar_knowledge() -> None:
     analytes = yaml.safe_load((DATA / "knowledge" / "analytes.yaml").read_text(encoding="utf-8"))
     for name in ("afp", "fsh", "estradiol", "cea", "bun", "prothrombin_time", "mean_arterial_pressure"):
         assert analytes[name]["codes"][0]["system"] == "loinc", name
+
+
+def test_a_definition_by_threshold_replaces_the_name_it_defines() -> None:
+    rule = parse("Anaemia, defined as Hb <9g/dl", "exclusion").rule
+    assert isinstance(rule, Measurement) and rule.analyte == "hemoglobin" and rule.value == 90.0
+    # without a threshold after "defined as", the name stays
+    assert only(parse("Severe renal dysfunction, defined as:", "exclusion"), Condition)
+
+
+def test_planned_procedures_with_listed_qualifiers() -> None:
+    text = "Undergoing elective, primary and unilateral total knee arthroplasty"
+    assert only(parse(text, "inclusion"), Procedure) == []

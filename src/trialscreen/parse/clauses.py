@@ -67,7 +67,7 @@ _EXAMPLE_CUE = re.compile(r"\b(?:e\.\s?g\.?|eg|such\s+as|for\s+example|for\s+ins
 _DURATION = re.compile(r"\bfor\s+(?:at\s+least|more\s+than|over|longer\s+than|≥|>=?)\s*\S+\s*(?:days?|weeks?|months?|years?)\b", re.I)
 _PLANNED = re.compile(
     r"\b(?:undergoing|undergo|scheduled|planned|planning|candidates?|awaiting|referred|eligible|indicated|indication|"
-    r"requiring|need|needs|require|requires|will\s+have)\s+(?:for\s+|to\s+)?(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,8}$",
+    r"requiring|need|needs|require|requires|will\s+have)\s+(?:for\s+|to\s+)?(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,8}$",
     re.I,
 )
 _FUTURE = re.compile(
@@ -83,6 +83,7 @@ _PAIRED_QUALIFIERS = frozenset(
      "suspected", "treated", "untreated", "asymptomatic", "mild", "unilateral", "bilateral", "left", "right",
      "local", "systemic", "recent", "existing", "pre-existing", "preexisting", "current", "past", "prior", "previous"]
 )  # fmt: skip
+_DEFINED = re.compile(r"\bdefined\s+(?:as|by)\b", re.I)
 _BROADEN = re.compile(r"\b(?:or\s+other|and\s+other|other\s+\w+|any\s+other|etc\.?)\b", re.I)
 _NEGATION = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies|devoid\s+of|free\s+from)\b|\bnon(?=[\s-]?smok)",
@@ -858,6 +859,12 @@ class ClauseParser:
         if duration:
             left.append(duration.group().strip())  # "for at least 6 months": a duration the record may not show
         found = _join_adjacent(text, sorted(found, key=lambda f: f[0][0]))
+        defined = _DEFINED.search(text) if "defined" in text else None
+        if defined and any(s >= defined.end() and _is_measure(n) for (s, _), n in found):
+            # "Anaemia, defined as Hb < 9 g/dL": the threshold is the definition, the name only its label
+            found = [(sp, n) for sp, n in found if sp[0] >= defined.end()]
+            used.append((0, defined.end()))
+            left = _leftover(text, used + cue_spans)
         nodes = [n for _, n in found]
         if len(nodes) == 1:
             combined = nodes[0]
