@@ -88,7 +88,8 @@ class IndexedStream:
         if not isinstance(resource_type, str) or not resource_type or resource_type in _NOT_INDEXED:
             return None
         decoder, struct = _subjects_decoder(resource_type)
-        positions, offsets, sizes = array("q"), array("q"), array("q")
+        # 16 bytes a run (the index is what grows with the patients): positions and sizes in 32 bits
+        positions, offsets, sizes = array("i"), array("q"), array("I")
         orphans = 0
         offset = 0
         try:
@@ -114,6 +115,8 @@ class IndexedStream:
                     where = order.get(key_of(ref) or "", -1) if ref else -1
                     if where == -1:
                         orphans += count
+                    elif size + (sizes[-1] if positions else 0) >= 1 << 32 or where >= 1 << 31:
+                        return None  # beyond the index's fields: read at once
                     elif positions and positions[-1] == where and offsets[-1] + sizes[-1] == offset + start:
                         sizes[-1] += size  # the same patient's run goes on in the next block
                     else:
@@ -127,9 +130,9 @@ class IndexedStream:
             return None  # reading it at once reports the problem
         if any(positions[i] > positions[i + 1] for i in range(len(positions) - 1)):
             ranked = sorted(range(len(positions)), key=positions.__getitem__)  # stable: file order per patient
-            positions = array("q", (positions[i] for i in ranked))
+            positions = array("i", (positions[i] for i in ranked))
             offsets = array("q", (offsets[i] for i in ranked))
-            sizes = array("q", (sizes[i] for i in ranked))
+            sizes = array("I", (sizes[i] for i in ranked))
         return cls(path, resource_type, positions, offsets, sizes, orphans)
 
     def take(self, pid: str, order: dict[str, int]) -> list[int]:
