@@ -176,16 +176,14 @@ class Results:
         return sorted(ids)
 
     def side(self) -> ir.Table:
-        """The rows of every small relation: the set-aside analytes, their components and the
-        Cockcroft-Gault inputs, since `since`."""
+        """The rows of every small relation: the set-aside analytes and the Cockcroft-Gault
+        inputs in their look-backs, the set-aside components since `since` (see `wanted`)."""
         if self._side is None:
             rows = self.wanted()
             ids = self._side_ids()
             side = rows.filter(rows.concept_id.isin(ids) | rows.source_id.isin(ids))
             self._side = self.cdm.stage(side, "trialscreen_side")
         return self._side
-
-
 
     def wanted(self) -> ir.Table:
         """Every result row some relation reads, from measurement ∪ observation.
