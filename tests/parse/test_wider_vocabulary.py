@@ -154,7 +154,7 @@ def test_curated_condition_codes_are_real_icd10cm_codes() -> None:
         for row in rows
         for code in row.get("codes") or []
         for end in str(code).split("-")
-        if not cm.is_valid_item(end) and end != "I64"  # I64 (ICD-10 WHO) stays for records coded in it
+        if not cm.is_valid_item(end)
     ]
     assert bad == []
 

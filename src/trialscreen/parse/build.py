@@ -9,7 +9,7 @@ from typing import Any
 from trialscreen.criteria.criterion import CriteriaSet, Criterion
 from trialscreen.criteria.nodes import AllOf, AnyOf, Attestation, ManualReview, Node, Not, Uncertain
 from trialscreen.parse.clauses import ClauseParser, Kind, Parsed, Sink
-from trialscreen.parse.split import Item, split_criteria
+from trialscreen.parse.split import Item, only_empty_sections, split_criteria
 
 _LEAD_IN = re.compile(
     r"^(?P<lead>[^:;]{2,90}?(?:defined\s+as|as\s+follows|the\s+following(?:\s+\w+){0,3}|as\s+defined\s+by|as\s+indicated\s+by[^:]*)?)\s*:\s*",
@@ -62,7 +62,7 @@ class CriteriaParser:
 
     def parse_text(self, text: str, trial: str, title: str | None = None, default: Kind = "inclusion") -> ParsedCriteria:
         items = split_criteria(text, default)
-        if not items and text.strip():  # nothing looked like a list: keep the words for review
+        if not items and text.strip() and not only_empty_sections(text):  # nothing looked like a list: keep the words for review
             stripped = text.strip()
             start = text.index(stripped)
             items = [Item(kind=default, text=stripped, start=start, end=start + len(stripped))]

@@ -272,6 +272,26 @@ _SIGNIFICANT_FINDING = re.compile(
     r"\babnormal\w*\s+(?:\w+\s+){0,3}(?:judged|considered|deemed)\s+(?:\w+\s+){0,2}clinically\s+(?:significant|relevant)",
     re.I,
 )
+# Measurable or evaluable disease: the investigator's radiological assessment (RECIST, Lugano,
+# RANO, IWG), which no record codes. The words before it may only be a lead-in ("Patients must
+# have at least one"), or a named cancer that the clause parser reads on its own.
+_MEASURABLE = re.compile(
+    r"\b(?:(?:uni|bi)-?dimensionally\s+|(?:uni|bi)-?dimensional\s+|radiologically\s+|radiographically\s+|radiological\s+)?"
+    r"(?:un|non-?)?(?:measur(?:e)?able|evaluable)\s+(?:or\s+(?:non-?)?(?:measur(?:e)?able|evaluable)\s+)?"
+    r"(?:\(?[\w.\s]{0,30}\)\s+)?(?:(?:target|tumou?r|metastatic|[A-Z]{3,6})\s+){0,2}"
+    r"(?:disease|lesions?|metastas[ie]s)\b|\b(?:measur(?:e)?able|evaluable)\s+\(i\.e\.,?\s+target\)\s+lesion",
+    re.I,
+)
+_MEASURABLE_LEAD = re.compile(
+    r"^\s*(?:(?:the\s+)?(?:patients?|subjects?|participants?)\s+(?:must\s+|should\s+)?(?:have|has|had)\s+|"
+    r"(?:must\s+)?(?:have|has|had)\s+|presence\s+of\s+|absence\s+of\s+|with\s+|no\s+|"
+    r"the\s+investigator\s+confirms\s+|all\s+patients\s+must\s+have\s+|"
+    r"according\s+to\s+(?:the\s+)?RECIST[^,;]{0,60},\s*(?:there\s+is\s+|the\s+patient\s+(?:must\s+)?(?:has|have)\s+)?|"
+    r"at\s+least\s+(?:one|1)\s+(?:site\s+of\s+|ct\s+scan\s+)?)*$",
+    re.I,
+)
+_RECIST_TITLE = re.compile(r"response\s+evaluation\s+criteria\s+in\s+solid\s+tumou?rs?", re.I)
+_MEASURABLE_JOIN = re.compile(r"[\s,]*(?:\bwith\b|\band\b|\bhaving\b)?[\s,]*$", re.I)
 _AGE_HINT = re.compile(r"\d|adult", re.I)
 _GENDER = re.compile(
     r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
@@ -764,6 +784,40 @@ class ClauseParser:
         return Parsed(Attestation(who="investigator", question=q[:1].upper() + q[1:] + ".", source=(0, len(text)),
                                   label="clinical significance judged by the investigator"))
 
+    def _measurable(self, text: str, kind: Kind) -> Parsed | None:
+        """'Measurable disease per RECIST 1.1': the investigator's radiological assessment, asked in
+        the criterion's own words; a named cancer before it stays a condition, beside the question."""
+        if "easur" not in text and "valuab" not in text:
+            return None
+        m = _MEASURABLE.search(text)
+        if not m or len(text) > 400:
+            return None
+        title = _RECIST_TITLE.search(text) if "riteria" in text else None
+        clinical = [h for h in self.lex.scan(text) if h.entry.category != "procedure" and not (title and title.start() <= h.start < title.end())]
+        q = text.strip().rstrip(";.,；")
+        question = Attestation(who="investigator", question=q[:1].upper() + q[1:] + ".", source=(0, len(text)),
+                               label="measurable disease (investigator's radiological assessment)")
+        if not clinical:
+            return Parsed(question) if _MEASURABLE_LEAD.match(text[: m.start()]) else None
+        if kind != "inclusion" or any(h.start >= m.end() for h in clinical):
+            return None
+        # the cancer named before the measurability words ("NSCLC with measurable disease") or inside
+        # them ("measurable NSCLC disease") is a condition the clause parser reads
+        head = text[: m.start()]
+        head = head[: _MEASURABLE_JOIN.search(head).start()]  # type: ignore[union-attr]
+        pieces = [(0, head)] if any(h.start < m.start() for h in clinical) else []
+        if pieces and not head.strip():
+            return None
+        if not pieces and not _MEASURABLE_LEAD.match(text[: m.start()]):
+            return None
+        pieces += [(h.start, text[h.start : h.end]) for h in clinical if h.start >= m.start() and h.entry.category == "condition"]
+        if len(pieces) != (1 if any(h.start < m.start() for h in clinical) else 0) + sum(h.start >= m.start() for h in clinical):
+            return None  # a medicine or threshold inside the measurability words: not read here
+        nodes = [self.clause(piece, kind, start) for start, piece in pieces]
+        if any(isinstance(leaf, ManualReview) for n in nodes for leaf in _leaf_nodes(n)):
+            return None
+        return Parsed(AllOf(items=(*nodes, question), source=(0, len(text))))
+
     def _willing(self, text: str, kind: Kind) -> Parsed | None:
         """What the patient must be willing or able to do: the patient attests it."""
         if not _WILLING.match(text):
@@ -782,6 +836,7 @@ class ClauseParser:
         _recovered,
         _life,
         _willing,
+        _measurable,
         _logistics,
         _legal_status,
         _compliance,
@@ -1272,3 +1327,12 @@ def _shift(node: Node, offset: int) -> Node:
 
 
 __all__ = ["Allergy", "ClauseParser", "Parsed", "Sink", "childbearing_definition"]
+
+
+def _leaf_nodes(node: Node) -> list[Node]:
+    """The leaves of a node (its combinators opened)."""
+    if isinstance(node, (AllOf, AnyOf)):
+        return [leaf for item in node.items for leaf in _leaf_nodes(item)]
+    if isinstance(node, (Not, Uncertain)):
+        return _leaf_nodes(node.item)
+    return [node]

@@ -29,6 +29,8 @@ _MARKER = re.compile(
     r"(?:\\?[-*•·◦▪●○➢→]|\\?\d{1,2}\s?[.)](?!\d)|\(\d{1,2}\)|[a-hj-z][.)](?=\s)|\([a-z]\)"
     r"|(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)[.)](?=\s)|[①-⑳]|\\?\d{1,2}\\\.)\s*"
 )
+# A section with nothing in it: "Exclusion Criteria:" then "None" or "N/A". Exact markers only.
+_EMPTY = re.compile(r"(?:n/?a|none|not\s+applicable)\.?", re.I)
 _NOTE = re.compile(r"^(?:\*\*)?(?:note|notes|nb|n\.b\.)\b\s*[:.-]?", re.IGNORECASE)
 _ESCAPE = re.compile(r"\\([<>*\[\]_\-#.~+`!()=])")
 
@@ -125,8 +127,8 @@ def split_criteria(text: str, default: Kind = "inclusion") -> list[Item]:
         has_marker = bool(marker)
         body_start = line_start + (len(line) - len(stripped)) + marker_len
         body_clean = body.rstrip()
-        if not body_clean.strip(" -*•"):
-            continue
+        if not body_clean.strip(" -*•") or _EMPTY.fullmatch(body_clean.strip()):
+            continue  # an empty section's marker is no criterion
         if _NOTE.match(body_clean) and last is not None:
             last.notes.append(unescape(body_clean))
             blank_before = False
@@ -166,6 +168,26 @@ def split_criteria(text: str, default: Kind = "inclusion") -> list[Item]:
         last = item
         blank_before = False
     return items
+
+
+def only_empty_sections(text: str) -> bool:
+    """Every line is a heading or an empty-section marker ('Exclusion Criteria: None'): the text
+    states that there are no criteria, so there is nothing for a person to review."""
+    found = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        m = _HEADING.match(line) or _HEADING_BARE.match(line)
+        if m and _is_heading(line, m):
+            line = line[m.end():].strip()
+            if not line:
+                continue
+        body = _strip_markers(line)[0].strip()
+        if body.strip(" -*•") and not _EMPTY.fullmatch(body):
+            return False
+        found = True
+    return found
 
 
 def _lead_in_child(parent: Item, item: Item) -> bool:

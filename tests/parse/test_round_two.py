@@ -1,0 +1,104 @@
+"""Round two of the parser's coverage: measurable disease as the investigator's assessment and
+empty sections, on real Chia and ClinicalTrials.gov phrasings, with the near misses left alone."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trialscreen.criteria.nodes import AllOf, Attestation, Condition, ManualReview
+from trialscreen.parse.build import parse_text
+from trialscreen.parse.split import only_empty_sections, split_criteria
+
+from .test_features import only, parse
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Measurable disease per RECIST v1.1",
+        "Measurable disease.",
+        "At least one measurable lesion according to RECIST v1.1.",
+        "Must have at least one measurable lesion according to RECIST v1.1 definition;",
+        "Has at least 1 measurable lesion per RECIST 1.1;",
+        "Patients must have measurable disease by RECIST v1.1.",
+        "Uni-dimensionally measurable disease according to Response Evaluation Criteria in Solid Tumours (RECIST) v1.1",
+        "Measurable or non-measurable disease per RECIST Version 1.1.",
+        "Presence of measurable disease on computed tomography (CT) or magnetic resonance imaging (MRI) scan as defined by RECIST v1.1.",
+        "At least one radiographically measurable lesion per RECIST 1.1;",
+        "According to the RECIST 1.1 standard, the patient must have at least one measurable lesion.",
+        "Patients must have measurable disease. If prior radiation therapy was administered, measurable disease must be outside the radiation field.",
+    ],
+)
+def test_measurable_disease_is_the_investigators_assessment_in_the_criterions_words(text: str) -> None:
+    crit = parse(text, "inclusion")
+    assert isinstance(crit.rule, Attestation)
+    assert crit.rule.who == "investigator"
+    assert crit.rule.question.rstrip(".") == text.strip().rstrip(";.")
+    assert not only(crit, ManualReview)
+
+
+@pytest.mark.parametrize(
+    ("text", "valueset"),
+    [
+        ("Patient has measurable NSCLC disease, as per the Response Evaluation Criteria in Solid Tumors (RECIST, version 1.1).", "nsclc"),
+        ("Have at least one measurable NSCLC target lesion per RECIST v.1.1 by local assessment", "nsclc"),
+        ("Metastatic NSCLC with measurable disease per RECIST 1.1", "nsclc"),
+    ],
+)
+def test_a_named_cancer_stays_a_condition_beside_the_measurability_question(text: str, valueset: str) -> None:
+    crit = parse(text, "inclusion")
+    assert isinstance(crit.rule, AllOf)
+    assert [c.valueset for c in only(crit, Condition)] == [valueset]
+    assert [a.who for a in only(crit, Attestation)] == ["investigator"]
+    # RECIST's title names solid tumours; that is no condition of the patient
+    assert "solid_tumor" not in {c.valueset for c in only(crit, Condition)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # measurability is an aside of a procedure's window, not the criterion
+        "Patients with hepatic artery chemoembolization within the last 6 months (one month if there are other sites of measurable disease)",
+        # a device reading, not disease
+        "Pacing threshold(s) (at 0.4 or 0.5 ms) and/or sensing amplitude(s) and/or impedance(s) are not measurable",
+        # organ function before it: not a lead-in
+        "Adequate hematological, liver and kidney function. Measurable or non-measurable disease",
+        "No measurable remaining vestibular function",
+    ],
+)
+def test_near_misses_are_not_measurability_attestations(text: str) -> None:
+    crit = parse(text, "inclusion")
+    assert not any(a.label and a.label.startswith("measurable disease") for a in only(crit, Attestation))
+
+
+def test_an_exclusion_without_measurable_disease_is_asked_as_written() -> None:
+    crit = parse("No measurable lesion", "exclusion")
+    assert isinstance(crit.rule, Attestation)
+    assert crit.rule.question == "No measurable lesion."
+
+
+@pytest.mark.parametrize("marker", ["NA", "N/A", "None", "none.", "Not applicable", "not applicable.", "-"])
+def test_an_empty_section_makes_no_criterion(marker: str) -> None:
+    text = f"Inclusion Criteria:\n\n* Age 18 years or older\n\nExclusion Criteria:\n\n* {marker}\n"
+    items = split_criteria(text)
+    assert [(i.kind, i.text) for i in items] == [("inclusion", "Age 18 years or older")]
+    assert not parse_text(f"Exclusion Criteria:\n{marker}").criteria.criteria
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["None of the above", "Not applicable to minors", "NAFLD", "Nonsmokers", "N/A if postmenopausal"],
+)
+def test_words_that_only_begin_like_an_empty_marker_stay_criteria(text: str) -> None:
+    assert [i.text for i in split_criteria(f"Exclusion Criteria:\n* {text}\n")] == [text]
+    assert not only_empty_sections(f"Exclusion Criteria:\n* {text}\n")
+    assert len(parse_text(text).criteria.criteria) == 1
+
+
+@given(st.lists(st.sampled_from(["NA", "N/A", "None", "Not applicable", "-", ""]), min_size=1, max_size=6))
+def test_sections_of_empty_markers_only_are_empty(markers: list[str]) -> None:
+    text = "Inclusion Criteria:\n" + "\n".join(f"* {m}" for m in markers) + "\nExclusion Criteria:\n- None\n"
+    assert split_criteria(text) == []
+    assert only_empty_sections(text)
