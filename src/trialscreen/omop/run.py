@@ -129,8 +129,18 @@ def screen(
         raise PopulationError(f"the compiled screen lacks columns {', '.join(absent)}")
     ef_columns = [c for c in table.columns if c.startswith(EF_PREFIX)]
     selected = table.select("person_id", "verdict", "eligible_from", *ids, *ef_columns)
-    arrow = selected.to_pyarrow()
+    try:
+        arrow = selected.to_pyarrow()
+    finally:
+        _release(compiled)
     return to_canonical(arrow, result_schema(criteria, ef_columns)), missing_codes(compiled)
+
+
+def _release(compiled: Any) -> None:
+    """Free what compiling staged in the engine (see `CompiledScreen.release`)."""
+    release = getattr(compiled, "release", None)
+    if callable(release):
+        release()
 
 
 def missing_codes(compiled: Any) -> list[Any]:
@@ -149,7 +159,10 @@ def count_verdicts(
 ) -> dict[str, int]:
     """How many persons get each verdict, counted in the engine (for what-ifs)."""
     compiled = _compile(criteria, session.con, as_of, kb)
-    counts = compiled.table.group_by("verdict").aggregate(n=ibis._.count()).to_pyarrow()
+    try:
+        counts = compiled.table.group_by("verdict").aggregate(n=ibis._.count()).to_pyarrow()
+    finally:
+        _release(compiled)
     found = dict(zip(counts["verdict"].to_pylist(), counts["n"].to_pylist(), strict=True))
     return {v: int(found.get(v, 0)) for v in VERDICTS}
 

@@ -16,6 +16,7 @@ Ibis expressions, so DuckDB, PostgreSQL and Spark run them alike. Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -57,6 +58,8 @@ class CompiledScreen:
     eligible_from_columns: tuple[str, ...]
     missing_codes: list[tuple[str, str, str]] = field(default_factory=list)
     """(system, code, value set or analyte) that the database's vocabulary lacks."""
+    release: Callable[[], None] = field(default=lambda: None)
+    """Frees what compiling staged in the database (`Cdm.stage`): call it once `table` has run."""
 
 
 def compile_screen(
@@ -135,4 +138,4 @@ def compile_screen(
     columns = [criterion.id for criterion in criteria.walk()]
     eligible_columns = [eligible_from_column(c.id) for c in criteria.criteria if c.id in expiry_columns]
     table = staged.select("person_id", *columns, *eligible_columns, "verdict", ELIGIBLE_FROM)
-    return CompiledScreen(table, tuple(columns), tuple(eligible_columns), list(vocab.missing))
+    return CompiledScreen(table, tuple(columns), tuple(eligible_columns), list(vocab.missing), cdm.drop_staged)

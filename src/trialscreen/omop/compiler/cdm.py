@@ -48,6 +48,7 @@ class Cdm:
     con: ibis.BaseBackend
     as_of: date
     _tables: dict[str, ir.Table] = field(default_factory=dict)
+    _staged: list[str] = field(default_factory=list)
 
     def table(self, name: str) -> ir.Table:
         if name not in self._tables:
@@ -229,11 +230,19 @@ class Cdm:
         wide expressions run over plain columns); elsewhere the relation itself.
 
         The table is created while compiling (the query runs then), under a fresh name, and
-        lives as long as the connection.
+        lives until `drop_staged` (or the connection's end).
         """
         if self.con.name != "duckdb":
             return rows
-        return self.con.create_table(ibis.util.gen_name(name), rows, temp=True)
+        fresh = ibis.util.gen_name(name)
+        table = self.con.create_table(fresh, rows, temp=True)
+        self._staged.append(fresh)
+        return table
+
+    def drop_staged(self) -> None:
+        """Drop the tables `stage` made, once the screen that reads them has run."""
+        while self._staged:
+            self.con.drop_table(self._staged.pop(), force=True)
 
     def source_values(self, domain: str, column: str = "source") -> ir.Table:
         """Distinct source values of a domain's raw table, with whether the row had no source
