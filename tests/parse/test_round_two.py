@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialscreen.criteria.nodes import AllOf, Attestation, Condition, ManualReview
+from trialscreen.criteria.nodes import AllOf, Attestation, Condition, Immunization, ManualReview, Measurement
 from trialscreen.parse.build import parse_text
 from trialscreen.parse.split import only_empty_sections, split_criteria
 
@@ -102,3 +102,50 @@ def test_sections_of_empty_markers_only_are_empty(markers: list[str]) -> None:
     text = "Inclusion Criteria:\n" + "\n".join(f"* {m}" for m in markers) + "\nExclusion Criteria:\n- None\n"
     assert split_criteria(text) == []
     assert only_empty_sections(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "analyte"),
+    [
+        ("HIV-1 antibody negative", "hiv_antibody"),
+        ("HBsAg negative at baseline", "hbsag"),
+        ("Negative hepatitis B surface antigen (HBsAg) test at screening", "hbsag"),
+        ("Baseline serology showed a nonreactive RPR test", "syphilis_antibody"),
+        ("HBsAg (-)", "hbsag"),
+        ("Negative serology for HIV", "hiv_antibody"),
+    ],
+)
+def test_a_negative_infection_marker_is_a_negative_test(text: str, analyte: str) -> None:
+    crit = parse(text, "inclusion")
+    tests = only(crit, Measurement)
+    assert [(m.analyte, m.expect) for m in tests] == [(analyte, "negative")]
+    assert not only(crit, Condition)
+
+
+@pytest.mark.parametrize("text", ["Not negative for HIV", "HIV positive", "Positive for HBsAg"])
+def test_double_negatives_and_positive_markers_are_no_negative_test(text: str) -> None:
+    assert not [m for m in only(parse(text, "exclusion"), Measurement) if m.expect == "negative"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A live or attenuated vaccine was administered within 4 weeks before the first dose of the study drug;",
+        "Receipt of live attenuated vaccine within 30 days prior to the first dose",
+        "Subjects who have received live or live attenuated vaccines within 6 weeks prior to the first dose of study drug (or the zoster vaccine)",
+    ],
+)
+def test_live_and_attenuated_vaccines_are_immunizations_in_a_window(text: str) -> None:
+    crit = parse(text, "exclusion")
+    shots = only(crit, Immunization)
+    assert [s.valueset for s in shots] == ["live_vaccine"]
+    assert shots[0].window is not None
+    assert not only(crit, Condition)  # "zoster vaccine" is no herpes zoster
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["History of previous Hepatitis B vaccination(s)", "Past participation in an HIV vaccine study"],
+)
+def test_a_vaccine_named_after_a_disease_is_not_the_disease(text: str) -> None:
+    assert not only(parse(text, "exclusion"), Condition)

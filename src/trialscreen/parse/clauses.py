@@ -292,6 +292,15 @@ _MEASURABLE_LEAD = re.compile(
 )
 _RECIST_TITLE = re.compile(r"response\s+evaluation\s+criteria\s+in\s+solid\s+tumou?rs?", re.I)
 _MEASURABLE_JOIN = re.compile(r"[\s,]*(?:\bwith\b|\band\b|\bhaving\b)?[\s,]*$", re.I)
+# A negative test written next to the marker: "HIV-1 antibody negative", "negative HBsAg test",
+# "HBsAg (-)", "negative for HIV"; nothing else may stand between them.
+_SEROLOGY_NEGATIVE_AFTER = re.compile(
+    r"\s*(?:\([^()]{1,20}\)\s*)?(?:(?:antibody|antigen|serology|test|status|result)s?\s+){0,2}(?:is\s+|was\s+)?(?:(?:negative|seronegative|non-?reactive)\b|\(-\))",
+    re.I,
+)
+_SEROLOGY_NEGATIVE_BEFORE = re.compile(
+    r"\b(?:negative|seronegative|non-?reactive)\s+(?:(?:serology|test|result|screen)s?\s+)?(?:(?:for|to)\s+)?$", re.I
+)
 _AGE_HINT = re.compile(r"\d|adult", re.I)
 _GENDER = re.compile(
     r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
@@ -1038,6 +1047,8 @@ class ClauseParser:
         negated = negated or bool(_NON_PREFIX.search(before))  # "non-smokers"
         node: Node
         if cat == "condition":
+            if text[hit.end : hit.end + 12].lstrip(" -").lower().startswith(("vaccin", "immuni")):
+                return None  # "zoster vaccine", "hepatitis B vaccination": a vaccine, not the disease
             node = self._condition_hit(text, hit, kind, before, window, win.at_least if win else False)
         elif cat == "procedure":
             if _PLANNED.search(text[max(0, hit.start - 90) : hit.start]) or _FUTURE.search(before):
@@ -1050,7 +1061,16 @@ class ClauseParser:
             after = text[hit.end : hit.end + 60]
             marker = r"\b(?:positive|seropositive|reactive|infection|infected|carriers?)\b"
             if not (re.search(marker, after, re.I) or re.search(r"\b(?:positive|seropositive|reactive)\s*$", before, re.I)):
-                return None
+                neg_after = _SEROLOGY_NEGATIVE_AFTER.match(after)
+                neg_before = None if neg_after else _SEROLOGY_NEGATIVE_BEFORE.search(before)
+                if not (neg_after or neg_before):
+                    return None
+                if _NEGATION.search(before[: len(before) - len(neg_before.group())] if neg_before else before):
+                    return None  # "not negative for HIV": a double negative is left to a person
+                # "HIV-1 antibody negative", "negative HBsAg test": the test's negative result
+                self.sink.analytes.add(hit.entry.data["analyte"])
+                span = (hit.start, hit.end + neg_after.end()) if neg_after else (hit.start - len(neg_before.group()) if neg_before else hit.start, hit.end)
+                return span, Measurement(analyte=hit.entry.data["analyte"], expect="negative", source=span)
             data = hit.entry.data
             self.sink.analytes.add(data["analyte"])
             src = (hit.start, hit.end)

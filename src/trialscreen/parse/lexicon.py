@@ -116,7 +116,11 @@ class Lexicon:
         self._add(
             Entry("immunization", "live_vaccine", {}),
             ["live vaccine", "live vaccines", "live attenuated vaccine", "live attenuated vaccines",
-             "live virus vaccine", "live-virus vaccine", "live vaccination", "live viral vaccine"],
+             "live virus vaccine", "live-virus vaccine", "live vaccination", "live viral vaccine",
+             "attenuated vaccine", "attenuated vaccines", "live-attenuated vaccine", "live-attenuated vaccines",
+             "live or attenuated vaccine", "live or attenuated vaccines", "live or live attenuated vaccines",
+             "live or live-attenuated vaccines", "live/attenuated vaccine", "live/attenuated vaccines",
+             "attenuated live vaccine", "attenuated live vaccines", "live attenuated virus vaccine"],
         )  # fmt: skip
         self.scales: dict[str, Any] = _read("scales.yaml")
         self._first: dict[str, int] | None = None
