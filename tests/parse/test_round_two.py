@@ -149,3 +149,23 @@ def test_live_and_attenuated_vaccines_are_immunizations_in_a_window(text: str) -
 )
 def test_a_vaccine_named_after_a_disease_is_not_the_disease(text: str) -> None:
     assert not only(parse(text, "exclusion"), Condition)
+
+
+@pytest.mark.parametrize(
+    ("text", "analytes"),
+    [
+        ("Positive serology for HBsAg, HCV or HIV antibodies", {"hbsag", "hcv_antibody", "hiv_antibody"}),
+        ("Positive test at screening for anti-HIV, anti-HCV.", {"hiv_antibody", "hcv_antibody"}),
+        ("HCV, HIV, or HDV coinfection.", {"hcv_antibody", "hiv_antibody"}),
+    ],
+)
+def test_a_positive_result_stated_once_covers_its_list_of_markers(text: str, analytes: set[str]) -> None:
+    crit = parse(text, "exclusion")
+    found = {m.analyte for m in only(crit, Measurement) if m.expect == "positive"}
+    assert analytes <= found
+    assert not [m for m in only(crit, Measurement) if m.expect == "negative"]
+
+
+def test_a_negative_marker_after_a_positive_list_stays_negative() -> None:
+    crit = parse("Positive for tuberculosis, or HIV negative", "exclusion")
+    assert [(m.analyte, m.expect) for m in only(crit, Measurement)] == [("hiv_antibody", "negative")]

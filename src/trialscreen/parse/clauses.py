@@ -298,6 +298,12 @@ _SEROLOGY_NEGATIVE_AFTER = re.compile(
     r"\s*(?:\([^()]{1,20}\)\s*)?(?:(?:antibody|antigen|serology|test|status|result)s?\s+){0,2}(?:is\s+|was\s+)?(?:(?:negative|seronegative|non-?reactive)\b|\(-\))",
     re.I,
 )
+# "positive serology for HBsAg, HCV or HIV": a positive result stated once for a list of markers
+_SEROLOGY_POSITIVE_BEFORE = re.compile(
+    r"\b(?:positive|seropositive|reactive)\s+(?:(?:serology|serologies|test|tests|result|results|screen)\s+)?"
+    r"(?:(?:at\s+screening\s+)?(?:for|to)\s+)?(?:[\w-]+(?:\s+[\w-]+){0,4}?\s*(?:,|/|\bor\b|\band(?:/or)?\b)\s*){0,4}$",
+    re.I,
+)
 _SEROLOGY_NEGATIVE_BEFORE = re.compile(
     r"\b(?:negative|seronegative|non-?reactive)\s+(?:(?:serology|test|result|screen)s?\s+)?(?:(?:for|to)\s+)?$", re.I
 )
@@ -1059,9 +1065,9 @@ class ClauseParser:
                 negated = not negated if False else negated
         elif cat == "serology":
             after = text[hit.end : hit.end + 60]
-            marker = r"\b(?:positive|seropositive|reactive|infection|infected|carriers?)\b"
-            if not (re.search(marker, after, re.I) or re.search(r"\b(?:positive|seropositive|reactive)\s*$", before, re.I)):
-                neg_after = _SEROLOGY_NEGATIVE_AFTER.match(after)
+            marker = r"\b(?:positive|seropositive|reactive|(?:co-?)?infection|(?:co-?)?infected|carriers?)\b"
+            neg_after = _SEROLOGY_NEGATIVE_AFTER.match(after)
+            if neg_after or not (re.search(marker, after, re.I) or _SEROLOGY_POSITIVE_BEFORE.search(before)):
                 neg_before = None if neg_after else _SEROLOGY_NEGATIVE_BEFORE.search(before)
                 if not (neg_after or neg_before):
                     return None
