@@ -169,3 +169,17 @@ def test_a_positive_result_stated_once_covers_its_list_of_markers(text: str, ana
 def test_a_negative_marker_after_a_positive_list_stays_negative() -> None:
     crit = parse("Positive for tuberculosis, or HIV negative", "exclusion")
     assert [(m.analyte, m.expect) for m in only(crit, Measurement)] == [("hiv_antibody", "negative")]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Patients who are positive for HCV antibody must be negative for HCV by polymerase chain reaction (PCR) to be eligible for study participation", "exclusion"),
+        ("Patients who test positive for HBsAg are ineligible", "inclusion"),
+        ("Donor is sero-positive in HBV/HCV/HIV or RPR.", "exclusion"),
+    ],
+)
+def test_conditional_donor_and_inverted_serology_stay_with_a_person(text: str, kind: str) -> None:
+    crit = parse(text, kind)
+    assert not only(crit, Measurement)
+    assert only(crit, ManualReview)

@@ -304,6 +304,7 @@ _SEROLOGY_POSITIVE_BEFORE = re.compile(
     r"(?:(?:at\s+screening\s+)?(?:for|to)\s+)?(?:[\w-]+(?:\s+[\w-]+){0,4}?\s*(?:,|/|\bor\b|\band(?:/or)?\b)\s*){0,4}$",
     re.I,
 )
+_NUCLEIC_TEST = re.compile(r"\s*(?:\([^()]{1,20}\)\s*)?(?:rna|dna|viral\s+load|by\s+(?:polymerase|pcr|nucleic))\b", re.I)
 _SEROLOGY_NEGATIVE_BEFORE = re.compile(
     r"\b(?:negative|seronegative|non-?reactive)\s+(?:(?:serology|test|result|screen)s?\s+)?(?:(?:for|to)\s+)?$", re.I
 )
@@ -1066,11 +1067,16 @@ class ClauseParser:
         elif cat == "serology":
             after = text[hit.end : hit.end + 60]
             marker = r"\b(?:positive|seropositive|reactive|(?:co-?)?infection|(?:co-?)?infected|carriers?)\b"
+            if "onor" in text and re.search(r"\bdonors?\b", text, re.I):
+                return None  # a donor's serology is not the patient's
             neg_after = _SEROLOGY_NEGATIVE_AFTER.match(after)
-            if neg_after or not (re.search(marker, after, re.I) or _SEROLOGY_POSITIVE_BEFORE.search(before)):
+            # a positive result stated once before a list: exclusions only ("positive ... are ineligible"
+            # written as an inclusion is left to a person)
+            listed = kind == "exclusion" and "egative" not in text and _SEROLOGY_POSITIVE_BEFORE.search(before)
+            if neg_after or not (re.search(marker, after, re.I) or listed):
                 neg_before = None if neg_after else _SEROLOGY_NEGATIVE_BEFORE.search(before)
-                if not (neg_after or neg_before):
-                    return None
+                if not (neg_after or neg_before) or _NUCLEIC_TEST.match(after):
+                    return None  # "negative for HCV by PCR": an RNA test, not the antibody
                 if _NEGATION.search(before[: len(before) - len(neg_before.group())] if neg_before else before):
                     return None  # "not negative for HIV": a double negative is left to a person
                 # "HIV-1 antibody negative", "negative HBsAg test": the test's negative result
