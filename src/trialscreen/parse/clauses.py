@@ -1072,7 +1072,9 @@ class ClauseParser:
             neg_after = _SEROLOGY_NEGATIVE_AFTER.match(after)
             # a positive result stated once before a list: exclusions only ("positive ... are ineligible"
             # written as an inclusion is left to a person)
-            listed = kind == "exclusion" and "egative" not in text and _SEROLOGY_POSITIVE_BEFORE.search(before)
+            listed = bool(re.search(r"\b(?:positive|seropositive|reactive)\s*$", before, re.I)) or (
+                kind == "exclusion" and "egative" not in text and bool(_SEROLOGY_POSITIVE_BEFORE.search(before))
+            )
             if neg_after or not (re.search(marker, after, re.I) or listed):
                 neg_before = None if neg_after else _SEROLOGY_NEGATIVE_BEFORE.search(before)
                 if not (neg_after or neg_before) or _NUCLEIC_TEST.match(after):
