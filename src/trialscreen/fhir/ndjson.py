@@ -111,7 +111,7 @@ def read_line(line: bytes, path: Path, number: int, typed: bool = True) -> tuple
     return patient_of(res), res
 
 
-def _blockreferences(block: bytes) -> list[str | None] | None:
+def _block_references(block: bytes) -> list[str | None] | None:
     """The patient reference of every line of a block, decoded in one call; None if it cannot be."""
     if not block.isascii():
         return None  # msgspec skips bytes unchecked; such lines are read one by one
@@ -141,7 +141,7 @@ def in_patient_order(path: Path, order: dict[str, int]) -> bool:
     last = -1
     try:
         for block in blocks(path):
-            refs = _blockreferences(block)
+            refs = _block_references(block)
             if refs is None:
                 refs = [_line_reference(line) for line in block.split(b"\n") if line.strip()]
             for ref, _ in groupby(refs):
