@@ -179,16 +179,21 @@ class PatientReport:
         criteria, warnings = self._explain.explain()
         self._criteria, self._warnings, self._explain = criteria, warnings, None
 
-    def to_json(self) -> dict[str, Any]:
+    def _head(self) -> dict[str, Any]:
+        """What every output of a report begins with: who, which trial, when, and the verdict."""
         return {
             "patient": self.patient,
             "trial": self.trial,
             "as_of": self.as_of.isoformat(),
             "verdict": self.verdict,
             "eligible_from": self.eligible_from.isoformat() if self.eligible_from else None,
-            "criteria": [c.to_json() for c in self.criteria],
-            "warnings": list(self.warnings),
         }
+
+    def to_json(self) -> dict[str, Any]:
+        out = self._head()
+        out["criteria"] = [c.to_json() for c in self.criteria]
+        out["warnings"] = list(self.warnings)
+        return out
 
     def to_json_line(self) -> bytes:
         """The report as one JSON line (with its newline), as `trialscreen screen --format json` writes it."""
@@ -196,14 +201,9 @@ class PatientReport:
 
     def summary(self) -> dict[str, Any]:
         """The verdict and what decided it, without explanations (`--format verdict`)."""
-        return {
-            "patient": self.patient,
-            "trial": self.trial,
-            "as_of": self.as_of.isoformat(),
-            "verdict": self.verdict,
-            "eligible_from": self.eligible_from.isoformat() if self.eligible_from else None,
-            "decided_by": list(self.decided_by),
-        }
+        out = self._head()
+        out["decided_by"] = list(self.decided_by)
+        return out
 
     def summary_line(self) -> bytes:
         """`summary` as one JSON line (with its newline)."""
