@@ -29,6 +29,9 @@ from .test_features import only, parse
         "At least one radiographically measurable lesion per RECIST 1.1;",
         "According to the RECIST 1.1 standard, the patient must have at least one measurable lesion.",
         "Patients must have measurable disease. If prior radiation therapy was administered, measurable disease must be outside the radiation field.",
+        "5. Presence of evaluable (measureable or non-measurable) disease.",
+        "Unidimensional or bi-dimensional measurable disease",
+        "Patients with at least one measurable target lesion by CT scan/MRI (RECISTv1.1).",
     ],
 )
 def test_measurable_disease_is_the_investigators_assessment_in_the_criterions_words(text: str) -> None:

@@ -276,14 +276,14 @@ _SIGNIFICANT_FINDING = re.compile(
 # RANO, IWG), which no record codes. The words before it may only be a lead-in ("Patients must
 # have at least one"), or a named cancer that the clause parser reads on its own.
 _MEASURABLE = re.compile(
-    r"\b(?:(?:uni|bi)-?dimensionally\s+|(?:uni|bi)-?dimensional\s+|radiologically\s+|radiographically\s+|radiological\s+)?"
+    r"\b(?:(?:uni|bi)-?dimensional(?:ly)?\s+(?:or\s+(?:uni|bi)-?dimensional(?:ly)?\s+)?|radiologically\s+|radiographically\s+|radiological\s+)?"
     r"(?:un|non-?)?(?:measur(?:e)?able|evaluable)\s+(?:or\s+(?:non-?)?(?:measur(?:e)?able|evaluable)\s+)?"
-    r"(?:\(?[\w.\s]{0,30}\)\s+)?(?:(?:target|tumou?r|metastatic|[A-Z]{3,6})\s+){0,2}"
+    r"(?:\([\w.\s-]{0,35}\)\s+)?(?:(?:target|tumou?r|metastatic|[A-Z]{3,6})\s+){0,2}"
     r"(?:disease|lesions?|metastas[ie]s)\b|\b(?:measur(?:e)?able|evaluable)\s+\(i\.e\.,?\s+target\)\s+lesion",
     re.I,
 )
 _MEASURABLE_LEAD = re.compile(
-    r"^\s*(?:(?:the\s+)?(?:patients?|subjects?|participants?)\s+(?:must\s+|should\s+)?(?:have|has|had)\s+|"
+    r"^\s*(?:\d{1,2}[.)]\s*)?(?:(?:the\s+)?(?:patients?|subjects?|participants?)\s+(?:(?:must\s+|should\s+)?(?:have|has|had)|with)\s+|"
     r"(?:must\s+)?(?:have|has|had)\s+|presence\s+of\s+|absence\s+of\s+|with\s+|no\s+|"
     r"the\s+investigator\s+confirms\s+|all\s+patients\s+must\s+have\s+|"
     r"according\s+to\s+(?:the\s+)?RECIST[^,;]{0,60},\s*(?:there\s+is\s+|the\s+patient\s+(?:must\s+)?(?:has|have)\s+)?|"
