@@ -174,6 +174,11 @@ _ALLERGY_ALLOWED = frozenset(
 _EXAMPLES = re.compile(r"\((?:e\.?\s?g\.?|eg|such\s+as|including|i\.?e\.?|for\s+example)[^()]*(?:\([^()]*\)[^()]*)*\)", re.I)
 _CONTRACEPTION = re.compile(r"\b(?:contracept\w*|birth\s+control|barrier\s+method|abstinen\w*|condoms?)\b", re.I)
 _PREG_TEST = re.compile(r"\b(?:pregnancy\s+test|hcg|β-hcg|beta-hcg|b-hcg|beta\s+hcg)\b", re.I)
+_PREG_TEST_WORDS = frozenset(
+    ["positive", "negative", "serum", "urine", "urinary", "test", "tests", "testing", "result", "results", "human", "chorionic", "gonadotropin", "hcg", "beta", "b", "pregnancy", "pregnant", "performed", "documented", "laboratory", "sample", "obtained", "confirmed", "within", "prior", "before", "hours", "days", "weeks", "screening", "baseline", "start", "starting", "first", "dose", "dosing", "administration", "treatment", "enrollment", "enrolment", "registration", "randomization", "randomisation", "study", "drug", "day", "cycle", "visit", "entry", "initiation", "women", "woman", "female", "females", "fertile", "wocbp", "childbearing", "child", "bearing", "potential", "reproductive", "post", "menopausal", "postmenopausal", "pre", "premenopausal", "age", "capacity", "sexually", "active", "mature", "must", "have", "has", "be", "are", "is", "who", "all", "if"]
+)
+"""Words a line that is only about a pregnancy test may hold besides the test itself."""
+_PREG_TEST_EXCLUSION_WORDS = frozenset(["lactating", "lactation", "breast", "feeding", "breastfeeding", "nursing"])
 _PREGNANT = re.compile(r"\b(?:pregnan\w*|breast[\s-]?feeding|lactat\w*|nursing)\b", re.I)
 _WOCBP = re.compile(r"\b(?:child[\s-]?bearing|reproductive\s+(?:potential|capability|age)|wocbp|fertile)\b", re.I)
 _MEN = re.compile(r"\b(?:males?|men|man)\b", re.I)
@@ -496,6 +501,11 @@ class ClauseParser:
         expect: Literal["positive", "negative"] = "positive" if re.search(r"\bpositive\b", text, re.I) else "negative"
         if not re.search(r"\b(?:negative|positive)\b", text, re.I):
             return None
+        allowed = set(_PREG_TEST_WORDS)
+        if kind == "exclusion":
+            allowed |= _PREG_TEST_EXCLUSION_WORDS  # read below as pregnant or lactating
+        if [w for w in _leftover(text, [_span(m)]) if w.lower() not in allowed]:
+            return None  # more than the test (contraception, other tests ...): read clause by clause
         self.sink.definitions[CHILDBEARING] = childbearing_definition()
         node: Node = Measurement(analyte="hcg", expect=expect, source=_span(m))
         rest = text[: m.start()] + text[m.end() :]
