@@ -94,9 +94,14 @@ class Results:
     # --- units ------------------------------------------------------------------------------
 
     def units(self, ids: list[int]) -> list[tuple[int, str, str | None]]:
-        """Units that occur on rows of `ids`, from one query over every row read (`wanted`)."""
+        """Units that occur on rows of `ids`, from one distinct over every result since `since`.
+
+        Not over `wanted`: its joins cost more than the distinct itself. The pairs of concepts
+        and units no relation reads (or seen only before a look-back) get factors no row read
+        uses, so no value changes.
+        """
         if self._units is None:
-            self._units = distinct_units(self.cdm.table("concept"), self.wanted())
+            self._units = distinct_units(self.cdm.table("concept"), self.cdm.results(None, self.since))
         return units_of(self._units, ids)
 
     # --- relations --------------------------------------------------------------------------
@@ -192,8 +197,7 @@ class Results:
         taken on or after the first day read for that concept: the main analytes' own
         look-backs (`first_days`), `since` for the small relations (`side`). The test is a
         join on a small literal table (concept id -> first day), not IN lists on every row.
-        The units query reads a few of its columns; the main and side relations, each
-        staged (`Cdm.stage`), read it once each. (Staging it too saved no time and cost a
+        The main and side relations, each staged (`Cdm.stage`), read it once each. (Staging it too saved no time and cost a
         gigabyte at 1,000,000 persons.)
         """
         if self._wanted is None:
