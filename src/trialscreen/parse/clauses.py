@@ -89,6 +89,7 @@ _NEGATION = re.compile(
     r"\b(?:no|not|without|absence\s+of|free\s+of|negative\s+for|never|none|lack\s+of|must\s+not\s+have|denies|devoid\s+of|free\s+from)\b|\bnon(?=[\s-]?smok)",
     re.I,
 )
+_DOUBLE_NEGATIVE = re.compile(r"\b(?:not|no|non)[\s-]+(?:be\s+)?negative\b", re.I)
 _HISTORY = re.compile(r"\b(?:history|hx|h/o|prior|previous|previously|past|ever)\b", re.I)
 _ACTIVE = re.compile(
     r"\b(?:active|current|currently|ongoing|presence|present|untreated|symptomatic|uncontrolled|unstable|"
@@ -1060,6 +1061,8 @@ class ClauseParser:
                 self.sink.analytes.add("ecog")
             return found.span, found.node
         window = win.duration if win else None
+        if _DOUBLE_NEGATIVE.search(before):
+            return None  # "not negative for HIV": a double negative is left to a person
         negated = bool(_NEGATION.search(before)) and not re.search(r"\bnot\s+(?:be\s+)?(?:less|more)\b", before, re.I)
         negated = negated or bool(_NON_PREFIX.search(before))  # "non-smokers"
         node: Node

@@ -1,4 +1,4 @@
-"""A line read as a pregnancy test holds nothing else: the rest is never dropped in silence."""
+"""Precision fixes: a line read as a pregnancy test holds nothing else, and a double negative is left to a person."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from trialscreen.parse import parse_text
 def _leaves(node: Node | None) -> list[Node]:
     if node is None:
         return []
-    children = getattr(node, "items", None) or ([node.item] if getattr(node, "item", None) is not None else [])
+    item = getattr(node, "item", None)
+    children = getattr(node, "items", None) or ([item] if item is not None else [])
     return [x for child in children for x in _leaves(child)] if children else [node]
 
 
@@ -43,3 +44,14 @@ def test_pregnant_or_lactating_beside_the_test_in_an_exclusion() -> None:
     leaves = _all_leaves("Exclusion Criteria:\n- Pregnant or lactating women or positive pregnancy test")
     assert {getattr(x, "analyte", None) for x in leaves} >= {"hcg"}
     assert {getattr(x, "valueset", None) for x in leaves} >= {"pregnancy", "lactation"}
+
+
+def test_a_double_negative_is_left_to_a_person() -> None:
+    """'Not negative for HIV' means HIV positive; reading only one negation inverted it."""
+    from trialscreen.criteria.nodes import ManualReview
+
+    for text in ("Exclusion Criteria:\n- Not negative for HIV", "Inclusion Criteria:\n- Non-negative HBsAg"):
+        leaves = _all_leaves(text)
+        assert leaves and all(isinstance(x, ManualReview) for x in leaves), text
+    [single] = _all_leaves("Exclusion Criteria:\n- Negative for HIV")
+    assert isinstance(single, Measurement) and single.expect == "negative"
