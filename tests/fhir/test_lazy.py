@@ -185,3 +185,26 @@ def test_every_type_read_into_facts_has_a_deferrable_kind() -> None:
     read_types = set(_READERS) - {"Patient"} | {"Observation", "MedicationRequest", "MedicationStatement"}
     assert read_types == set(KINDS)
     assert set(KINDS.values()) == set(DEFERRABLE)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_patient_listed_twice_is_reported_and_no_lines_change_hands(tmp_path: Path, lazy: bool) -> None:
+    ids = ["p0", "p1", "p0", "p2"]
+    (tmp_path / "Patient.ndjson").write_bytes(
+        b"".join(b'{"resourceType":"Patient","id":"%s","birthDate":"19%d0-01-01"}\n' % (pid.encode(), i + 5) for i, pid in enumerate(ids))
+    )
+    lines = [
+        b'{"resourceType":"Condition","id":"c-%s","subject":{"reference":"Patient/%s"},"code":{"coding":'
+        b'[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"C92.00"}]}}' % (pid.encode(), pid.encode())
+        for pid in ("p0", "p1", "p2")
+    ]
+    (tmp_path / "Condition.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+    out = list(read_ndjson(sorted(tmp_path.glob("*.ndjson")), lazy=lazy))
+    records = {r.patient_id: r for r in out if isinstance(r, PatientRecord)}
+    problems = [r for r in out if isinstance(r, RecordProblem)]
+    assert list(records) == ["p0", "p1", "p2"]
+    for pid, record in records.items():
+        assert [c.id for c in record.facts.conditions] == [f"c-{pid}"]
+    assert records["p0"].facts.birth_date == date(1950, 1, 1)  # the first entry
+    [problem] = problems
+    assert problem.source.endswith("Patient.ndjson") and "line 3: Patient/p0 appears more than once" in problem.message

@@ -313,9 +313,13 @@ def read_ndjson(
     unreadable: set[Path] = set()
     for f in patient_files:
         try:
-            for _, res in lines(f):
+            for number, res in lines(f):
                 if res.get("resourceType") == "Patient":
-                    order[str(res.get("id"))] = len(order)
+                    pid = str(res.get("id"))
+                    if pid in order:  # whose lines would be whose? the first entry is the patient
+                        yield RecordProblem(str(f), f"line {number}: Patient/{pid} appears more than once; its first entry is used")
+                        continue
+                    order[pid] = len(order)
                 elif not mixed or mixed[-1] != f:
                     mixed.append(f)
         except RecordError as exc:
@@ -337,8 +341,12 @@ def read_ndjson(
         indexed = IndexedStream.build(f, order, _first_type(f)) if lazy and typed and f not in mixed else None
         streams.append(indexed if indexed is not None else Stream(f, order, typed))
     try:
+        taken = 0
         for source, pat in _patients(patient_files, unreadable):
             pid = str(pat.get("id"))
+            if order.get(pid) != taken:
+                continue  # a repeated Patient entry, reported above
+            taken += 1
             facts = Facts(patient_id=pid)
             add(pat, facts, wanted)
             for stream in streams:
