@@ -208,3 +208,12 @@ def test_a_patient_listed_twice_is_reported_and_no_lines_change_hands(tmp_path: 
     assert records["p0"].facts.birth_date == date(1950, 1, 1)  # the first entry
     [problem] = problems
     assert problem.source.endswith("Patient.ndjson") and "line 3: Patient/p0 appears more than once" in problem.message
+
+
+def test_facts_compare_equal_before_anything_is_read(population: Path) -> None:
+    files = sorted(population.glob("*.ndjson"))
+    lazy = [r for r in read_ndjson(files, lazy=True) if isinstance(r, PatientRecord)]
+    eager = [r for r in read_ndjson(files) if isinstance(r, PatientRecord)]
+    assert any(r.facts.deferred for r in lazy)
+    assert lazy == eager
+    assert lazy[0].facts != eager[1].facts

@@ -10,7 +10,7 @@ never a silent guess.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -303,7 +303,7 @@ def _deferrable(name: str) -> property:
     return property(get, doc=f"The patient's {name} (reading any left unread first).")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Facts:
     """Everything the engines read about one patient.
 
@@ -344,6 +344,14 @@ class Facts:
     consents = _deferrable("consents")
     answers = _deferrable("answers")
 
+    def __eq__(self, other: object) -> bool:
+        """The same facts and notes, whatever was left unread on either side (which is read now)."""
+        if not isinstance(other, Facts):
+            return NotImplemented
+        return _compared(self) == _compared(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
     @property
     def notes(self) -> list[str]:
         """What could not be read (resource type/id and field), shown with the report, in reading order."""
@@ -382,3 +390,8 @@ class Facts:
                 new, self.noted = self.noted, before
             if new:
                 self.late.append((mark, turn, new))
+
+
+def _compared(facts: Facts) -> tuple[Any, ...]:
+    facts.notes  # noqa: B018  (reads whatever was deferred, and merges its notes)
+    return tuple(getattr(facts, f.name) for f in fields(Facts) if f.compare)
