@@ -9,7 +9,6 @@ leaves results unread when only diagnoses are used.
 
 from __future__ import annotations
 
-import copy
 import os
 import random
 import tempfile
@@ -21,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fhir.test_typed_path import _BAD_LINES, _BASES, _mutation, dumps, line_of, mutate
+from tests.fhir.test_typed_path import _BAD_LINES, _BASES, _mutation, dumps, line_of, planned
 from trialscreen.fhir.facts import DEFERRABLE
 from trialscreen.fhir.lazy import KINDS, IndexedStream
 from trialscreen.fhir.ndjson import read_ndjson
@@ -113,11 +112,8 @@ def test_odd_files_read_to_the_same_records_notes_and_problems(
     for i, plan in enumerate(plans):
         patients.append(dumps({"resourceType": "Patient", "id": f"p{i}", "birthDate": "1970-01-01"}))
         for base, mutations in plan:
-            res = copy.deepcopy(base)
-            for path, value in mutations:
-                mutate(res, path, value)
-            res["subject"] = {"reference": f"Patient/p{len(plans) if orphan and not lines else i}"}
-            lines.append((base["resourceType"], line_of(res)))
+            patient = f"p{len(plans) if orphan and not lines else i}"  # the first line names no Patient
+            lines.append((base["resourceType"], line_of(planned(base, mutations, patient))))
     if shuffle:
         lines.reverse()
     for where, text in bad:

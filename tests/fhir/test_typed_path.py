@@ -214,6 +214,15 @@ def mutate(res: Resource, path: tuple[Any, ...], value: Any) -> None:
 _BASES = builder_observations() + builder_others()
 
 
+def planned(base: Resource, mutations: list[Any], patient: str) -> Resource:
+    """A copy of `base` with the mutations made, about `patient`."""
+    res = copy.deepcopy(base)
+    for path, value in mutations:
+        mutate(res, path, value)
+    res["subject"] = {"reference": f"Patient/{patient}"}
+    return res
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(_BASES), st.lists(_mutation, min_size=1, max_size=4), st.sampled_from(WANTED))
 def test_variants_read_the_same_or_go_the_general_way(base: Resource, mutations: list[Any], wanted: Wanted) -> None:
@@ -277,11 +286,7 @@ def test_ndjson_files_read_to_the_same_records_and_problems(
     for i, plan in enumerate(plans):
         patients.append(dumps({"resourceType": "Patient", "id": f"p{i}", "birthDate": "1970-01-01"}))
         for base, mutations in plan:
-            res = copy.deepcopy(base)
-            for path, value in mutations:
-                mutate(res, path, value)
-            res["subject"] = {"reference": f"Patient/p{i}"}
-            lines.append(line_of(res))
+            lines.append(line_of(planned(base, mutations, f"p{i}")))
     if shuffle:
         lines.reverse()
     for where, text in bad:
