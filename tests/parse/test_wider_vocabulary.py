@@ -225,7 +225,8 @@ def _is_partial(text: str, kind: str) -> bool:
         ("either loco-regional or lymph node metastasis", "inclusion"),
         ("Chronic diseases such as diabetes", "exclusion"),  # diabetes is only an example
         ("1). Poorly differentiated carcinoma (including neuroendocrine tumors)", "inclusion"),
-        ("ALT ≤ 2.5 × ULN, or ≤ 5 × ULN if liver metastases", "inclusion"),  # the condition relaxes it
+        # "ALT ≤ 2.5 × ULN, or ≤ 5 × ULN if liver metastases" is read now: test_conditional_thresholds.py
+        ("ALT ≤ 2.5 × ULN, or ≤ 5 × ULN if liver metastases are suspected", "inclusion"),
         ("Diabetes, hypertension, etc.", "exclusion"),
     ],
 )

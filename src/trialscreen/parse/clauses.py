@@ -35,6 +35,7 @@ from trialscreen.criteria.nodes import (
     Uncertain,
 )
 from trialscreen.parse.allergens import allergen_hits, allergen_valueset
+from trialscreen.parse.conditional import read_conditional
 from trialscreen.parse.lexicon import TOKEN, Entry, Hit, folded, icd_description, icd_terms, key_of, lexicon, norm_token
 from trialscreen.parse.measures import measurement_at
 from trialscreen.parse.quantities import Window, find_window
@@ -874,8 +875,15 @@ class ClauseParser:
 
     # --- clauses ---------------------------------------------------------------------------
 
-    def clause(self, text: str, kind: Kind, offset: int) -> Node:
-        """A clause (no top-level ';'): terms and thresholds, combined by the words between them."""
+    def clause(self, text: str, kind: Kind, offset: int, *, exceptions: bool = True) -> Node:
+        """A clause (no top-level ';'): terms and thresholds, combined by the words between them.
+
+        A threshold with an exception ('< 5 × ULN if liver metastases') is read first, apart.
+        """
+        if exceptions:
+            excepted = read_conditional(self, text, kind)
+            if excepted is not None:
+                return _shift(excepted, offset)
         hits = _fold_abbreviations(text, self.lex.scan(text))
         dsm = _DSM_TITLE.search(text) if "anual" in text else None
         if dsm:  # "the Diagnostic and Statistical Manual of Mental Disorders": a title, not a disorder
@@ -920,7 +928,9 @@ class ClauseParser:
                 for w in waiting:
                     self.sink.analytes.add(w.entry.name)
                 gap = text[waiting[0].start : hit.start].lower()
-                any_of = re.search(r"\bor\b", gap) or (kind == "exclusion" and ("/" in gap or ("," in gap and not re.search(r"\band\b", gap))))
+                # "AST and/or ALT ≤ 2.5 × ULN" in an inclusion: each of them must stay under the limit
+                either = re.search(r"\bor\b", gap) and not (kind == "inclusion" and re.fullmatch(r"[^o]*\band/or\b[^o]*", gap))
+                any_of = either or (kind == "exclusion" and ("/" in gap or ("," in gap and not re.search(r"\band\b", gap))))
                 group = (*shared, n)
                 span = (waiting[0].start, span[1])
                 n = AnyOf(items=group, source=span) if any_of else AllOf(items=group, source=span)
