@@ -28,7 +28,8 @@ import pyarrow as pa
 
 from trialscreen.criteria import duration
 from trialscreen.knowledge import Analyte, Coding, Knowledge
-from trialscreen.omop.compiler.cdm import FOREVER, Cdm
+from trialscreen.knowledge.analytes import ComponentRule
+from trialscreen.omop.compiler.cdm import Cdm
 from trialscreen.omop.units import NO_UNIT, analyte_factors, distinct_units, factor_expr, plain_factors, units_of
 from trialscreen.omop.vocabulary import Vocabulary
 
@@ -60,8 +61,8 @@ class Results:
     _relations: dict[tuple[str, ...], ir.Table] = field(default_factory=dict)
     _units: list[tuple[int, int, int, str, str | None]] | None = None
     _ids: dict[str, list[int]] = field(default_factory=dict)
-    _side: ir.Table | None = None
-    _wanted: ir.Table | None = None
+    _readings_table: ir.Table | None = None
+    _components_coded: list[tuple[int, Analyte, ComponentRule, list[int]]] | None = None
 
     # --- names and codes ------------------------------------------------------------------
 
@@ -107,16 +108,22 @@ class Results:
     # --- relations --------------------------------------------------------------------------
 
     def relation(self, group: str) -> ir.Table:
-        """The rows of a group's analytes since the earliest look-back day, read and converted."""
+        """The rows of a group's analytes from the first day read, read and converted.
+
+        A filter of `readings` (on DuckDB a cheap filter of a staged table): the main group
+        keeps its analytes from the days its leaves read (`first_days`), a set-aside analyte
+        its rows without those its components set aside.
+        """
         key = self.members(group)
         if key not in self._relations:
-            rows = self._read(key, prefilter=group != MAIN)
+            rows = self.readings()
             if group != MAIN:
-                rows = self._set_aside(self.kb.analyte(group), rows)
+                code = self.code(group)
+                rows = self._set_aside(self.kb.analyte(group), rows.filter(rows.analyte == code))
             else:
-                # Every result leaf aggregates these rows with wide per-row expressions, which
-                # run several times faster over a plain table than over join output.
-                rows = self.cdm.stage(rows, "trialscreen_readings")
+                keep = self._main_filter(rows)
+                if keep is not None:
+                    rows = rows.filter(keep)
             self._relations[key] = rows
         return self._relations[key]
 
@@ -130,7 +137,9 @@ class Results:
         names = tuple(sorted(worst_high))
         if not set(names) <= set(CG_INPUTS):
             raise ValueError(f"latest values of {', '.join(names)}: only {', '.join(CG_INPUTS)} are read apart")
-        rows = self._read(names, prefilter=True)
+        if not self._reads_cg_inputs():
+            raise ValueError("latest values: no leaf reads creatinine clearance, so its inputs were not read")
+        rows = self.readings()
         in_lookback: ir.BooleanValue = ibis.literal(False)
         for name in names:
             day = self.first_day(self.kb.analyte(name).lookback)
@@ -155,6 +164,92 @@ class Results:
             }
         )
 
+    def readings(self) -> ir.Table:
+        """Every result row some relation reads, read and converted once (staged on DuckDB).
+
+        One filtered pass over measurement ∪ observation: the main analytes from the first
+        day a leaf reads them, the set-aside analytes from theirs, the Cockcroft-Gault inputs
+        from their look-backs, and the set-aside components (each under a code of its own,
+        after the analytes', `num` its value in the rule's unit) from `since`. The relations
+        filter it: on DuckDB a cheap filter of a narrow in-memory table instead of another
+        scan of the Parquet files. (Staging the raw rows instead saved no time and cost a
+        gigabyte at 1,000,000 persons.)
+        """
+        if self._readings_table is None:
+            rows = self._read()
+            # Every result leaf aggregates these rows with wide per-row expressions, which
+            # run several times faster over a plain table than over join output.
+            self._readings_table = self.cdm.stage(rows, "trialscreen_readings")
+        return self._readings_table
+
+    def _reads_cg_inputs(self) -> bool:
+        return self.first_days is None or "creatinine_clearance" in self.first_days
+
+    def _main_days(self) -> dict[str, date]:
+        """The main analytes some leaf reads, with the first day read."""
+        return {
+            name: self.since if self.first_days is None else max(self.first_days[name], self.since)
+            for name in self.members(MAIN)
+            if self.first_days is None or name in self.first_days
+        }
+
+    def _aside_day(self, name: str) -> date:
+        return max((self.first_days or {}).get(name, self.since), self.since)
+
+    def _read_days(self) -> dict[int, date]:
+        """Analyte or component code -> the first day any relation reads it."""
+        days: dict[int, date] = {}
+
+        def need(code: int, day: date) -> None:
+            days[code] = min(days.get(code, day), day)
+
+        for name, day in self._main_days().items():
+            need(self.code(name), day)
+        if self._reads_cg_inputs():
+            for name in CG_INPUTS:
+                need(self.code(name), self.first_day(self.kb.analyte(name).lookback))
+        for name in self.names:
+            if self.group(name) != MAIN:
+                need(self.code(name), self._aside_day(name))
+        # (components taken before the earliest look-back day cannot be the analyte's
+        # components in its look-back: they share its event or its time)
+        for code, _, _, _ in self._coded_components():
+            need(code, self.since)
+        return days
+
+    def _main_filter(self, rows: ir.Table) -> ir.BooleanValue | None:
+        """The test that keeps the main relation's rows of `readings` (None: every row)."""
+        read = self._read_days()
+        main = {self.code(n): day for n, day in self._main_days().items()}
+        if set(read) == set(main) and all(read[c] == day for c, day in main.items()):
+            return None
+        plain = sorted(c for c, day in main.items() if read[c] == day)
+        keep: ir.BooleanValue = rows.analyte.isin(plain) if plain else ibis.literal(False)
+        for code, day in sorted(main.items()):
+            if read[code] != day:
+                keep |= (rows.analyte == code) & (rows.day >= day)
+        return keep
+
+    def _coded_components(self) -> list[tuple[int, Analyte, ComponentRule, list[int]]]:
+        """(code, analyte, rule, concept ids) of each set-aside rule read through `readings`.
+
+        A component's code follows the analytes' codes. A rule with a concept that an
+        analyte (or an earlier rule) already claims is read apart (`_raw_component`).
+        """
+        if self._components_coded is None:
+            coded: list[tuple[int, Analyte, ComponentRule, list[int]]] = []
+            claimed = set(self._owner())
+            code = len(self.names)
+            for name in self.names:
+                analyte = self.kb.analyte(name)
+                for rule, ids in zip(analyte.set_aside_when_component, self._components(analyte), strict=True):
+                    if ids and not claimed & set(ids):
+                        coded.append((code, analyte, rule, ids))
+                        claimed.update(ids)
+                        code += 1
+            self._components_coded = coded
+        return self._components_coded
+
     def _owner(self) -> dict[int, int]:
         """Concept id -> analyte code (a concept shared by two analytes goes to the first)."""
         owner: dict[int, int] = {}
@@ -170,75 +265,15 @@ class Results:
             for rule in analyte.set_aside_when_component
         ]
 
-    def _side_ids(self) -> list[int]:
-        """Concepts of the set-aside analytes, their components and the Cockcroft-Gault inputs."""
-        ids: set[int] = set()
-        for analyte in self.kb.analytes.values():
-            if analyte.set_aside_when_component or analyte.name in CG_INPUTS:
-                ids.update(self.ids(analyte))
-                for component in self._components(analyte):
-                    ids.update(component)
-        return sorted(ids)
-
-    def side(self) -> ir.Table:
-        """The rows of every small relation: the set-aside analytes and the Cockcroft-Gault
-        inputs in their look-backs, the set-aside components since `since` (see `wanted`)."""
-        if self._side is None:
-            rows = self.wanted()
-            ids = self._side_ids()
-            side = rows.filter(rows.concept_id.isin(ids) | rows.source_id.isin(ids))
-            self._side = self.cdm.stage(side, "trialscreen_side")
-        return self._side
-
-    def wanted(self) -> ir.Table:
-        """Every result row some relation reads, from measurement ∪ observation.
-
-        A row is kept when its standard or source concept is one that is read and it was
-        taken on or after the first day read for that concept: the main analytes' own
-        look-backs (`first_days`), `since` for the small relations (`side`). The test is a
-        join on a small literal table (concept id -> first day), not IN lists on every row.
-        The main and side relations, each staged (`Cdm.stage`), read it once each. (Staging it too saved no time and cost a
-        gigabyte at 1,000,000 persons.)
-        """
-        if self._wanted is None:
-            first: dict[int, date] = {}
-
-            def need(ids: Sequence[int], day: date) -> None:
-                for cid in ids:
-                    first[cid] = min(first.get(cid, day), day)
-
-            for day, _, ids in self._windows(self.members(MAIN)):
-                need(ids, day)
-            for analyte in self.kb.analytes.values():
-                if analyte.name in CG_INPUTS:
-                    need(self.ids(analyte), self.first_day(analyte.lookback))
-                if analyte.set_aside_when_component:
-                    read = (self.first_days or {}).get(analyte.name, self.since)
-                    need(self.ids(analyte), max(read, self.since))
-                    # (components taken before the earliest look-back day cannot be the
-                    # analyte's components in its look-back: they share its event or its time)
-                    for component in self._components(analyte):
-                        need(component, self.since)
-            rows = self.cdm.results(None, self.since)
-            keys = ibis.memtable(
-                pa.table({"k_id": pa.array(list(first), pa.int64()), "k_day": pa.array(list(first.values()), pa.date32())})
-            )
-            by_source = keys.rename(ks_id="k_id", ks_day="k_day")
-            joined = rows.left_join(keys, rows.concept_id == keys.k_id).left_join(
-                by_source, rows.source_id == by_source.ks_id
-            )
-            never = ibis.literal(FOREVER)
-            kept = joined.select(
-                *rows.columns, _first=ibis.least(keys.k_day.fill_null(never), by_source.ks_day.fill_null(never))
-            )
-            self._wanted = kept.filter(kept.day >= kept._first).drop("_first")
-        return self._wanted
-
-    def _read(self, names: Sequence[str], *, prefilter: bool) -> ir.Table:
+    def _read(self) -> ir.Table:
+        """`readings` as a relation: one pass, the analyte (or component) and its first day
+        from joins on a small literal table (by standard concept, else by source concept)."""
         owner = self._owner()
-        m = self.side() if prefilter else self.wanted()
-        # The first day read of each owned concept's analyte (NULL: not read by this relation).
-        days = {self.code(n): day for day, group, _ in self._windows(names, prefilter=prefilter) for n in group}
+        for code, _, _, ids in self._coded_components():
+            for concept_id in ids:
+                owner.setdefault(concept_id, code)
+        days = self._read_days()
+        m = self.cdm.results(None, self.since)
         by_concept = ibis.memtable(
             pa.table(
                 {
@@ -261,28 +296,8 @@ class Results:
             first_day=ibis.cases((by_concept.a_code.notnull(), by_concept.a_day), else_=by_source.s_day),
         )
         rows = rows.filter(rows.day >= rows.first_day).drop("first_day")
+        names = [n for n in self.names if self.code(n) in days]
         return self._readings(self._with_factor(rows, names), names)
-
-    def _windows(self, names: Sequence[str], *, prefilter: bool = False) -> list[tuple[date, list[str], list[int]]]:
-        """The analytes of `names` grouped by the first day read: (day, analyte names, concept ids).
-
-        Without `prefilter` (the main relation) only the analytes and days some leaf reads
-        (`first_days`); the prefiltered relations keep every row since `since`.
-        """
-        by_day: dict[date, list[str]] = {}
-        for name in names:
-            if prefilter or self.first_days is None:
-                by_day.setdefault(self.since, []).append(name)
-            elif name in self.first_days:
-                by_day.setdefault(max(self.first_days[name], self.since), []).append(name)
-        return [
-            (
-                day,
-                sorted(group),
-                sorted({cid for n in group for cid in self.ids(self.kb.analyte(n))}),
-            )
-            for day, group in sorted(by_day.items())
-        ]
 
     def _with_factor(self, rows: ir.Table, names: Sequence[str]) -> ir.Table:
         """The row's unit factor to its analyte's compared unit, by a join on (analyte, unit)."""
@@ -294,6 +309,11 @@ class Results:
             for f in analyte_factors(analyte, self.units(self.ids(analyte))):
                 if f.factor is not None:
                     keys.append((self.code(name), f.unit_concept_id, f.unit_source_value, f.factor))
+        for code, _, rule, ids in self._coded_components():
+            if rule.unit:
+                for f in plain_factors(rule.unit, self.units(ids)):
+                    if f.factor is not None:
+                        keys.append((code, f.unit_concept_id, f.unit_source_value, f.factor))
         if not keys:
             return rows.mutate(factor=ibis.null("float64"))
         table = ibis.memtable(
@@ -337,6 +357,10 @@ class Results:
                 in_range.append((this, ibis.null("float64")))
         if ordinal:
             in_range.append((rows.analyte.isin([self.code(a.name) for a in ordinal]), rows.ordinal))
+        # A component's rule without a unit compares the number as written.
+        as_written = [code for code, _, rule, _ in self._coded_components() if not rule.unit]
+        if as_written:
+            in_range.append((rows.analyte.isin(as_written), rows.number))
         num = ibis.cases(*in_range, else_=rows.number * rows.factor) if in_range else rows.number * rows.factor
         operators = self._operators()
         cmp = (
@@ -412,17 +436,20 @@ class Results:
 
     def _set_aside(self, analyte: Analyte, rows: ir.Table) -> ir.Table:
         """Drop the analyte's results taken on supplemental oxygen (a linked component above its limit)."""
+        coded = {rule: code for code, owner, rule, _ in self._coded_components() if owner.name == analyte.name}
         flagged_parts = []
         for rule, ids in zip(analyte.set_aside_when_component, self._components(analyte), strict=True):
             if not ids:
                 continue
-            side = self.side()
-            # (components taken before the earliest look-back day cannot be the analyte's
-            # components in its look-back: they share its event or its time)
-            comp = side.filter(side.concept_id.isin(ids) | side.source_id.isin(ids))
-            value = comp.number
-            if rule.unit:
-                value = value * factor_expr(comp, plain_factors(rule.unit, self.units(ids)))
+            if rule in coded:
+                readings = self.readings()
+                comp = readings.filter(readings.analyte == coded[rule])
+                value: ir.FloatingValue = comp.num
+            else:
+                comp = self.cdm.results(ids, self.since)
+                value = comp.number
+                if rule.unit:
+                    value = value * factor_expr(comp, plain_factors(rule.unit, self.units(ids)))
             flagged_parts.append(
                 comp.filter((value > rule.above).fill_null(False)).select("person_id", "event_id", "ts")
             )
