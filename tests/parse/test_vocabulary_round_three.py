@@ -21,6 +21,7 @@ ROUND_THREE_SETS = (
     "autonomic_disorder", "tourette", "rectovaginal_fistula", "obstructive_uropathy", "cervical_incompetence",
     "intracardiac_thrombus", "critical_limb_ischemia", "claudication", "g6pd_deficiency", "bladder_stones",
     "cryoglobulinemia", "pelvic_pain", "vaginal_bleeding", "neuromuscular_disease", "gastric_intestinal_metaplasia",
+    "oxygen_dependence", "claustrophobia", "hemoptysis", "hypoglycemia",
 )  # fmt: skip
 
 
@@ -90,6 +91,11 @@ def test_every_round_three_condition_term_reads_as_its_own_set() -> None:
         ("Patients with active GIT bleeding.", "gi_bleeding"),
         ("untreated thyroid pathology", "thyroid_disease"),
         ("Patients with cardiac problem", "cardiac_disease"),
+        ("Clinically significant hepatic or renal disorder.", "kidney_disease"),
+        ("long-term oxygen therapy", "oxygen_dependence"),
+        ("Claustrophobic patients", "claustrophobia"),
+        ("4. Severe hypoglycemic episode within 1 month of screening.", "hypoglycemia"),
+        ("Histologically or cytologically confirmed adenocarcinoma of the lung.", "nsclc"),
     ],
 )
 def test_condition_words_trials_use(text: str, valueset: str) -> None:
@@ -119,6 +125,12 @@ def test_glycoprotein_iib_iiia_inhibitors_are_an_atc_class_of_three_ingredients(
         ("Systemic treatment with aminosides in the last 15 days", "aminoglycoside"),
         ("medication: antidepressants or H1-receptor antagonists", "antihistamine"),
         ("Use of immune suppressing medications", "immunosuppressant"),
+        ("Concurrent antibiotherapy", "antibiotic"),
+        (
+            "Subjects who have received systemic anti-tumor treatments prior to the initiation of the study treatment;",
+            "antineoplastic",
+        ),
+        ("On stable anti-parkinsonian therapy for 2 weeks before enrollment", "antiparkinson"),
     ],
 )
 def test_medicine_words_trials_use(text: str, valueset: str) -> None:
@@ -144,12 +156,24 @@ def test_egfr_without_a_unit_is_in_its_only_unit() -> None:
     assert (m.op, m.value, m.unit) == ("<", 45, "mL/min/{1.73_m2}")
 
 
+def test_ggt_multiple_of_the_upper_limit() -> None:
+    m = measurement(parse("GGT < 2.5 × ULN.", "inclusion"), "ggt")
+    assert (m.op, m.uln_multiple) == ("<", 2.5)
+
+
+def test_hbs_ag_written_apart_is_the_hepatitis_b_marker() -> None:
+    crit = parse("Positive HBs Ag", "exclusion")
+    assert "hbv_infection" in {c.valueset for c in only(crit, Condition)}
+    assert "hbsag" in {m.analyte for m in only(crit, Measurement)}
+
+
 def test_new_scales_have_loinc_codes_and_ranges_in_the_sidecar_knowledge() -> None:
     analytes = yaml.safe_load((DATA / "knowledge" / "analytes.yaml").read_text(encoding="utf-8"))
     assert analytes["mmse"]["codes"] == [{"system": "loinc", "code": "72106-8"}] and analytes["mmse"]["range"] == [
         0,
         30,
     ]
+    assert analytes["ggt"]["codes"] == [{"system": "loinc", "code": "2324-2"}] and "uln" not in analytes["ggt"]
     assert analytes["gcs"]["codes"] == [{"system": "loinc", "code": "9269-2"}] and analytes["gcs"]["range"] == [3, 15]
 
 
