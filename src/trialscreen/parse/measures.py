@@ -66,10 +66,11 @@ def _unit_pattern(key: str) -> str:
 
 
 _UNIT = "|".join(_unit_pattern(k) for k in sorted(_UNIT_BY_KEY, key=len, reverse=True))
-_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|\)|counts?|level|levels|value|values|concentration|score|rate|of|(?:performance|physical)\s+(?:status|score)|status|ps|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
+_CONNECT = r"(?:\s*(?:\([^()]{0,40}\)|\[[^\[\]]{0,20}\]|\)|counts?|level|levels|value|values|concentration|score|rate|of|(?:performance|physical)\s+(?:status|score)|status|ps|must\s+be|should\s+be|is|are|:|=|,|-|ratio|\(ULN\)|serum|in\s+(?:the\s+)?blood|in\s+peripheral\s+blood|on\s+room\s+air|at\s+rest))*\s*"
 THRESHOLD = re.compile(
     _CONNECT
     + rf"(?:(?P<cmp>{COMPARATOR.pattern})\s*)?(?P<num>{_NUM})\s*(?:(?P<uln>{_ULN})|(?P<count>{_COUNT_UNIT})|(?P<unit>{_UNIT})(?![a-z]))?"
+    + r"(?:\s+of\s+body\s+surface\s+area)?"  # "mL/min/1.73 m2 of body surface area"
     + r"(?:\s*(?:or|and)\s+(?P<post>higher|greater|more|above|over|less|lower|below|fewer|under)\b)?",
     re.IGNORECASE,
 )
