@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 
 from trialscreen.criteria.nodes import AllOf, AnyOf, Condition, ManualReview, Measurement, Node, Not, Uncertain
 from trialscreen.parse.build import CriteriaParser
+from trialscreen.parse.clauses import Kind
 from trialscreen.parse.stats import status
 
 EXCEPTIONS = Path(__file__).resolve().parents[2] / "src" / "trialscreen" / "parse" / "data" / "exceptions.yaml"
 
 
-def rule(text: str, kind: str = "inclusion") -> Node:
-    crit = CriteriaParser().parse_item(text, kind, "c", None)  # type: ignore[arg-type]
+def rule(text: str, kind: Kind = "inclusion") -> Node:
+    crit = CriteriaParser().parse_item(text, kind, "c", None)
     assert crit.rule is not None and not crit.parts, text
     return crit.rule
 
@@ -44,7 +45,7 @@ def decide(node: Node, uln_multiple: dict[str, float], conditions: set[str]) -> 
     raise AssertionError(f"unexpected node {node!r}")
 
 
-def computable(text: str, kind: str = "inclusion") -> bool:
+def computable(text: str, kind: Kind = "inclusion") -> bool:
     return status(rule(text, kind), {}) == "computable"
 
 
@@ -149,7 +150,7 @@ def test_each_node_points_at_its_words() -> None:
         ("INR ≤ 1.5 × ULN (≤ 3 × ULN for patients on warfarin)", "inclusion"),
     ],
 )
-def test_what_is_not_exact_stays_with_a_person(text: str, kind: str) -> None:
+def test_what_is_not_exact_stays_with_a_person(text: str, kind: Kind) -> None:
     assert not computable(text, kind)
 
 

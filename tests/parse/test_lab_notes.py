@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trialscreen.criteria.nodes import AllOf, Derived, ManualReview, Measurement, Node, Uncertain
+from trialscreen.criteria.nodes import AllOf, AnyOf, Derived, ManualReview, Measurement, Node, Uncertain
 from trialscreen.parse.build import CriteriaParser
+from trialscreen.parse.clauses import Kind
 from trialscreen.parse.notes import organ_table
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "trialscreen" / "parse" / "data"
 
 
-def rule(text: str, kind: str = "inclusion") -> Node:
-    crit = CriteriaParser().parse_item(text, kind, "c", None)  # type: ignore[arg-type]
+def rule(text: str, kind: Kind = "inclusion") -> Node:
+    crit = CriteriaParser().parse_item(text, kind, "c", None)
     assert crit.rule is not None, text
     return crit.rule
 
@@ -49,7 +50,7 @@ def thresholds(node: Node) -> list[tuple[str, str | None, float | None]]:
          "inclusion", [("hemoglobin", ">", 90.0)]),
     ],
 )  # fmt: skip
-def test_the_thresholds_alone_decide(text: str, kind: str, expected: list[tuple[str, str, float]]) -> None:
+def test_the_thresholds_alone_decide(text: str, kind: Kind, expected: list[tuple[str, str, float]]) -> None:
     assert thresholds(rule(text, kind)) == expected
 
 
@@ -63,7 +64,7 @@ def test_the_thresholds_alone_decide(text: str, kind: str, expected: list[tuple[
         ("Adequate organ function within 14 days of dosing", "inclusion"),  # nothing defines it
     ],
 )
-def test_more_than_the_thresholds_is_not_dropped(text: str, kind: str) -> None:
+def test_more_than_the_thresholds_is_not_dropped(text: str, kind: Kind) -> None:
     tree = rule(text, kind)
     assert not thresholds(tree) or isinstance(tree, (Uncertain, ManualReview))
 
@@ -73,3 +74,19 @@ def test_every_organ_test_is_an_analyte_the_parser_knows() -> None:
     known = {row.get("analyte") or row.get("derived") for row in rows}
     for word, analytes in organ_table().items():
         assert analytes <= known, word
+
+
+def test_a_definition_replaces_only_a_short_name() -> None:
+    assert thresholds(rule("Anaemia, defined as haemoglobin < 9 g/dL", "exclusion")) == [("hemoglobin", "<", 90.0)]
+    text = (
+        "Females must have been surgically sterilized (hysterectomy, bilateral oophorectomy, or bilateral "
+        "salpingo-oophorectomy; proper documentation required) at least 6 months before screening, or be postmenopausal "
+        "(defined as 24 consecutive months without menses before screening, with a follicle-stimulating hormone [FSH] "
+        "level of > 40 IU/L at screening)."
+    )
+    crit = CriteriaParser().parse_item(text, "inclusion", "c", None)
+    rules = [leaf.rule for leaf in crit.walk() if not leaf.parts and leaf.rule is not None]
+    assert any(
+        isinstance(r, ManualReview) or (isinstance(r, AnyOf) and any(isinstance(i, ManualReview) for i in r.items))
+        for r in rules
+    )

@@ -955,7 +955,7 @@ class ClauseParser:
             left.append(duration.group().strip())  # "for at least 6 months": a duration the record may not show
         found = _join_adjacent(text, sorted(found, key=lambda f: f[0][0]))
         defined = _DEFINED.search(text) if "defined" in text else None
-        if defined and any(s >= defined.end() and _is_measure(n) for (s, _), n in found):
+        if defined and _short_label(text[: defined.start()]) and any(s >= defined.end() and _is_measure(n) for (s, _), n in found):
             # "Anaemia, defined as Hb < 9 g/dL": the threshold is the definition, the name only its label
             found = [(sp, n) for sp, n in found if sp[0] >= defined.end()]
             used.append((0, defined.end()))
@@ -1349,6 +1349,14 @@ def _join_adjacent(text: str, found: list[tuple[tuple[int, int], Node]]) -> list
                 continue
         out.append((span, node))
     return out
+
+
+def _short_label(head: str) -> bool:
+    """'Anaemia, defined as …': a name of a few words before the definition (a longer head,
+    'surgically sterilized (…) at least 6 months before, or be postmenopausal (defined as …)',
+    says more than the label, so it is not dropped)."""
+    words = [w.lower() for w in TOKEN.findall(head)]
+    return len(words) <= 8 and not any(w in ("without", "unless", "except") for w in words)
 
 
 def _is_measure(node: Node) -> bool:
