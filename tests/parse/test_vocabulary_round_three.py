@@ -21,7 +21,7 @@ ROUND_THREE_SETS = (
     "autonomic_disorder", "tourette", "rectovaginal_fistula", "obstructive_uropathy", "cervical_incompetence",
     "intracardiac_thrombus", "critical_limb_ischemia", "claudication", "g6pd_deficiency", "bladder_stones",
     "cryoglobulinemia", "pelvic_pain", "vaginal_bleeding", "neuromuscular_disease", "gastric_intestinal_metaplasia",
-    "oxygen_dependence", "claustrophobia", "hemoptysis", "hypoglycemia",
+    "oxygen_dependence", "claustrophobia", "hemoptysis", "hypoglycemia", "acute_limb_ischemia",
 )  # fmt: skip
 
 
@@ -94,6 +94,7 @@ def test_every_round_three_condition_term_reads_as_its_own_set() -> None:
         ("Clinically significant hepatic or renal disorder.", "kidney_disease"),
         ("long-term oxygen therapy", "oxygen_dependence"),
         ("Claustrophobic patients", "claustrophobia"),
+        ("Acute critical limb ischemia", "acute_limb_ischemia"),
         ("4. Severe hypoglycemic episode within 1 month of screening.", "hypoglycemia"),
         ("Histologically or cytologically confirmed adenocarcinoma of the lung.", "nsclc"),
     ],
