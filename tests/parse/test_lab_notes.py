@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trialscreen.criteria.nodes import AllOf, AnyOf, Derived, ManualReview, Measurement, Node, Uncertain
+from trialscreen.criteria.nodes import AllOf, AnyOf, Condition, Derived, ManualReview, Measurement, Node, Uncertain
 from trialscreen.parse.build import CriteriaParser
 from trialscreen.parse.clauses import Kind
 from trialscreen.parse.notes import organ_table
@@ -89,4 +89,28 @@ def test_a_definition_replaces_only_a_short_name() -> None:
     assert any(
         isinstance(r, ManualReview) or (isinstance(r, AnyOf) and any(isinstance(i, ManualReview) for i in r.items))
         for r in rules
+    )
+
+
+def test_the_diagnostic_manual_a_diagnosis_follows_is_read_as_the_diagnosis() -> None:
+    text = "Fulfillment of the Diagnostic and Statistical Manual of Mental Disorders, Fourth Edition, (DSM-IV) diagnostic criteria for ADHD"
+    tree = rule(text)
+    assert isinstance(tree, Condition) and tree.valueset == "adhd"
+    assert tree.source is not None and text[slice(*tree.source)] == "ADHD"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a condition named inside an interview's title is not the one the criterion asks about
+        "Meet DSM-IV criteria for BPD as assessed by the Structured Clinical Interview for DSM-IV Personality Disorders (SCID-II).",
+        # exceptions and time frames beside the manual are not dropped with it
+        "DSM-IV diagnosis of Alcohol or Substance Abuse within the last one month (except nicotine) or DSM-5 diagnosis of "
+        "Substance Use Disorder in the last six months (except nicotine)",
+    ],
+)
+def test_what_the_manual_words_hide_stays_with_a_person(text: str) -> None:
+    tree = rule(text, "exclusion")
+    assert isinstance(tree, (ManualReview, Uncertain)) or any(
+        isinstance(i, ManualReview) for i in getattr(tree, "items", ())
     )

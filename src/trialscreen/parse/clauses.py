@@ -38,7 +38,7 @@ from trialscreen.parse.allergens import allergen_hits, allergen_valueset
 from trialscreen.parse.conditional import read_conditional
 from trialscreen.parse.lexicon import TOKEN, Entry, Hit, folded, icd_description, icd_terms, key_of, lexicon, norm_token
 from trialscreen.parse.measures import measurement_at
-from trialscreen.parse.notes import read_notes
+from trialscreen.parse.notes import read_diagnostic_manual, read_notes
 from trialscreen.parse.quantities import Window, find_window
 
 Kind = Literal["inclusion", "exclusion"]
@@ -946,6 +946,7 @@ class ClauseParser:
             used.extend(examples)
             # "adequate renal function as evidenced by", "(may be transfused to meet this level)"
             used.extend(read_notes(text, [n for _, n in found], kind))
+            used.extend(read_diagnostic_manual(text, [n for _, n in found]))
         if not found:
             return _manual(text, (offset, offset + len(text)), "no computable term recognised")
         cue_spans = [_span(m) for rx in (_HISTORY, _ACTIVE, _DIAGNOSIS, _RELAPSE, _NEGATION, _CURRENT_USE) for m in rx.finditer(text)]

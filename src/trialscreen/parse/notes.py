@@ -4,6 +4,8 @@
   thresholds define; read only when the thresholds test every organ it names.
 - "Hemoglobin ≥ 9 g/dL (patients may be transfused to meet this criterion)": the latest result
   counts, whatever raised it, which is how a Measurement is read already.
+- "Meets DSM-5 criteria for generalised anxiety disorder": the manual a diagnosis follows; the
+  record's diagnosis is the fact (how it was assessed, 'by structured interview', is not read).
 
 Each finder returns the spans its words take; the clause parser counts them as read.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from trialscreen.criteria.nodes import AllOf, AnyOf, Derived, Measurement, Node
+from trialscreen.criteria.nodes import AllOf, AnyOf, Condition, Derived, Measurement, Node, Not, Uncertain
 
 _DATA = Path(__file__).with_name("data") / "organ_tests.yaml"
 
@@ -40,6 +42,26 @@ _TRANSFUSED = re.compile(
     re.I,
 )
 _TRANSFUSED_ANALYTES = frozenset({"hemoglobin", "platelets"})
+
+
+_MANUAL = re.compile(
+    r"(?:\bthe\s+)?\bdiagnostic\s+and\s+statistical\s+manual(?:\s+of\s+mental\s+disorders)?"
+    r"(?:\s*,?\s*(?:version\s+)?(?:iv|v|5|third|fourth|fifth|3rd|4th|5th)(?:\s+edition)?)?(?:\s*,?\s*text\s+revision)?"
+    r"|\bdsm\s*[-‐–]?\s*(?:iv|v|5|iii|4)(?:\s*[-‐–]?\s*tr)?\b"
+    r"|\bicd\s*[-‐–]?\s*1[01](?:\s*[-‐–]?\s*cm)?\b",
+    re.I,
+)
+_DIAGNOSTIC_WORDS = re.compile(
+    r"\b(?:meets?|meeting|met|fulfil+s?|fulfil+ing|fulfil+ment|satisf(?:y|ies|ying)|according\s+to|as\s+defined\s+(?:by|in)"
+    r"|based\s+on|(?:diagnostic\s+)?criteria(?:\s+(?:for|of))?|diagnos(?:is|ed)(?:\s+(?:of|with))?|by|per)\b",
+    re.I,
+)
+
+
+_MORE = re.compile(
+    r"\b(?:except\w*|excluding|other\s+than|within|past|last|lifetime|months?|years?|weeks?|days?)\b", re.I
+)
+_INSTRUMENT = re.compile(r"\b(?:interview|scid|mini|questionnaire|scale|inventory|assessed|detected|screened)\b", re.I)
 
 
 @cache
@@ -110,6 +132,32 @@ def _adequacy(text: str, analytes: set[str], kind: str) -> tuple[int, int] | Non
     if any(not (tests & analytes) for tests in named):
         return None  # an organ named whose function no threshold here tests
     return m.span()
+
+
+def _condition_only(node: Node) -> bool:
+    if isinstance(node, Condition):
+        return True
+    if isinstance(node, (Not, Uncertain)):
+        return _condition_only(node.item)
+    if isinstance(node, (AllOf, AnyOf)):
+        return all(_condition_only(i) for i in node.items)
+    return False
+
+
+def read_diagnostic_manual(text: str, nodes: list[Node]) -> list[tuple[int, int]]:
+    """'Meets DSM-IV criteria for …', 'according to ICD-10': the manual and the words that cite it,
+    when every node read is a condition (the diagnosis the manual defines)."""
+    lowered = text.lower()
+    if "dsm" not in lowered and "manual" not in lowered and "icd" not in lowered:
+        return []
+    if _INSTRUMENT.search(text) or _MORE.search(text):
+        # an interview or scale names conditions in its title ('SCID for DSM-IV Personality
+        # Disorders'); exceptions and time frames beside the manual are left to the other rules
+        return []
+    manuals = [m.span() for m in _MANUAL.finditer(text)]
+    if not manuals or not nodes or len(nodes) > 2 or not all(_condition_only(n) for n in nodes):
+        return []
+    return manuals + [m.span() for m in _DIAGNOSTIC_WORDS.finditer(text)]
 
 
 def organ_table() -> dict[str, Any]:
