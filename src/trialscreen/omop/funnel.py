@@ -105,23 +105,34 @@ STATUSES = (PASS, FAIL, UNKNOWN)
 def codes(column: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.ndarray:
     """The column as small ints, the position of each value in `values` (-1: anything else).
 
-    Works on the column's dictionary, so a million rows cost one pass over integers.
+    Works on the column's dictionary, so a million rows cost one pass over integers (none
+    at all when the dictionary is `values` itself, as in the runner's persons table).
     """
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if not pa.types.is_dictionary(array.type):
         array = pc.dictionary_encode(array)
     words = array.dictionary.to_pylist()
+    if words == list(values)[: len(words)] and pa.types.is_signed_integer(array.indices.type):
+        indices: np.ndarray = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+        return indices.astype(np.int8, copy=False)
     lookup = np.array([values.index(w) if w in values else -1 for w in words] + [-1], dtype=np.int8)
-    indices = pc.fill_null(array.indices, len(words)).to_numpy(zero_copy_only=False)
-    return lookup[indices]
+    positions = pc.fill_null(array.indices, len(words)).to_numpy(zero_copy_only=False)
+    result: np.ndarray = lookup[positions]
+    return result
 
 
-def _matrix(status: dict[str, np.ndarray], ids: Sequence[str], which: str, rows: int) -> np.ndarray:
-    """Boolean matrix persons x ids: where the criterion has status `which`."""
-    if not ids:
-        return np.zeros((rows, 0), dtype=bool)
+def _where(status: dict[str, np.ndarray], ids: Sequence[str], which: str) -> list[np.ndarray]:
+    """Per id, a boolean array over persons: where the criterion has status `which`.
+
+    One contiguous array per criterion (not a persons x criteria matrix, whose columns
+    would be strided and several times slower to combine).
+    """
     k = STATUSES.index(which)
-    return np.column_stack([status[i] == k for i in ids])
+    return [status[i] == k for i in ids]
+
+
+def _how_many(mask: np.ndarray) -> int:
+    return int(np.count_nonzero(mask))
 
 
 def build_funnel(
@@ -138,68 +149,80 @@ def build_funnel(
     top_ids = [c.id for c in top]
     rows = persons.num_rows
     status = {c.id: codes(persons.column(c.id), STATUSES) for c in criteria.walk()}
-    fails = _matrix(status, top_ids, FAIL, rows)
-    unknowns = _matrix(status, top_ids, UNKNOWN, rows)
-    fail_count = fails.sum(axis=1)
+    fails = _where(status, top_ids, FAIL)
+    unknowns = _where(status, top_ids, UNKNOWN)
+    fail_count = np.zeros(rows, dtype=np.int16)
+    for failed in fails:
+        fail_count += failed
+    fails_once = fail_count == 1
 
     steps: list[FunnelStep] = []
     removed_so_far = np.zeros(rows, dtype=bool)
     unknown_so_far = np.zeros(rows, dtype=bool)
     before = rows
-    for k, cid in enumerate(top_ids):
-        removed_so_far |= fails[:, k]
-        unknown_so_far |= unknowns[:, k]
+    for cid, failed, unknown in zip(top_ids, fails, unknowns, strict=True):
+        removed_so_far |= failed
+        unknown_so_far |= unknown
         remaining = ~removed_so_far
-        count = int(remaining.sum())
+        count = _how_many(remaining)
         steps.append(
             FunnelStep(
                 id=cid,
                 remaining=count,
                 removed=before - count,
-                unknown_here=int((remaining & unknowns[:, k]).sum()),
-                remaining_with_unknown=int((remaining & unknown_so_far).sum()),
+                unknown_here=_how_many(remaining & unknown),
+                remaining_with_unknown=_how_many(remaining & unknown_so_far),
             )
         )
         before = count
 
     counts: list[CriterionCounts] = []
-    for k, criterion in enumerate(top):
-        col = fails[:, k]
-        alone_top = col & (fail_count == 1)
+    for criterion, failed in zip(top, fails, strict=True):
+        alone_top = failed & fails_once
         counts.append(_counts(status[criterion.id], criterion.id, criterion.kind, criterion.text, None, alone_top))
         part_ids = [p.id for p in criterion.parts]
         if part_ids:
-            part_fails = _matrix(status, part_ids, FAIL, rows)
-            others = fail_count - col.astype(np.int64) == 0
-            siblings = part_fails.sum(axis=1)
-            for j, part in enumerate(criterion.parts):
-                alone = part_fails[:, j] & (siblings == 1) & others
+            part_fails = _where(status, part_ids, FAIL)
+            others = fail_count == failed  # nothing but this criterion (if even that) fails
+            siblings = np.zeros(rows, dtype=np.int16)
+            for part_failed in part_fails:
+                siblings += part_failed
+            alone_among_parts = (siblings == 1) & others
+            for part, part_failed in zip(criterion.parts, part_fails, strict=True):
+                alone = part_failed & alone_among_parts
                 counts.append(_counts(status[part.id], part.id, part.kind, part.text, criterion.id, alone))
 
     verdict = codes(persons.column("verdict"), VERDICTS)
+    tally = _tally(verdict, len(VERDICTS))
     return Funnel(
         trial=criteria.trial,
         as_of=as_of,
         engine=engine,
         cdm_version=cdm_version,
         persons=rows,
-        verdicts={v: int((verdict == k).sum()) for k, v in enumerate(VERDICTS)},
+        verdicts={v: tally[k] for k, v in enumerate(VERDICTS)},
         steps=steps,
         criteria=counts,
         missing_codes=missing_codes,
     )
 
 
+def _tally(positions: np.ndarray, size: int) -> list[int]:
+    """How many of `positions` are 0, 1, ... size-1 (other values are not counted)."""
+    return [_how_many(positions == k) for k in range(size)]
+
+
 def _counts(
     status: np.ndarray, cid: str, kind: str, text: str, parent: str | None, alone: np.ndarray
 ) -> CriterionCounts:
+    tally = _tally(status, len(STATUSES))
     return CriterionCounts(
         id=cid,
         kind=kind,
         text=text,
         parent=parent,
-        passed=int((status == 0).sum()),
-        failed=int((status == 1).sum()),
-        unknown=int((status == 2).sum()),
-        fails_alone=int(alone.sum()),
+        passed=tally[0],
+        failed=tally[1],
+        unknown=tally[2],
+        fails_alone=_how_many(alone),
     )

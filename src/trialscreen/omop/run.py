@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -91,15 +92,48 @@ def result_schema(criteria: CriteriaSet, ef_columns: Sequence[str]) -> pa.Schema
 
 
 def fixed_dictionary(column: pa.ChunkedArray | pa.Array, words: Sequence[str], name: str) -> pa.Array:
-    """`column` as a dictionary array over exactly `words` (in that order)."""
-    positions = codes(column, words)
-    valid = pc.is_valid(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    """`column` as a dictionary array over exactly `words` (in that order).
+
+    `column` holds the words themselves, or their positions in `words` as the engine computed
+    them (`status_positions`).
+    """
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_integer(array.type):
+        return _from_positions(array, words, name)
+    positions = codes(array, words)
+    valid = pc.is_valid(array)
     stray = (positions < 0) & valid.to_numpy(zero_copy_only=False)
     if stray.any():
-        value = column.take([int(stray.argmax())])[0].as_py()
+        value = array.take([int(stray.argmax())])[0].as_py()
         raise PopulationError(f"the compiled screen gave {name} an unexpected value {value!r}")
     indices = pa.array(positions, type=pa.int8(), mask=positions < 0)
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(words), pa.string()))
+
+
+def _from_positions(array: pa.Array, words: Sequence[str], name: str) -> pa.Array:
+    low, high = pc.min_max(array).values()
+    if low.is_valid and (low.as_py() < 0 or high.as_py() >= len(words)):
+        raise PopulationError(f"the compiled screen gave {name} an unexpected value")
+    indices = array.cast(pa.int8())
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(words), pa.string()))
+
+
+def status_positions(column: ir.StringValue, words: Sequence[str]) -> ir.IntegerValue:
+    """The engine's words as their positions in `words` (-1: another word; NULL stays NULL).
+
+    The engine computes them, so a million persons come back as one byte a status rather
+    than a string, and Python decodes no strings.
+    """
+    branches = [(column == word, position) for position, word in enumerate(words)]
+    positions: ir.IntegerValue = ibis.cases(*branches, (column.notnull(), -1), else_=ibis.null("int8")).cast("int8")
+    return positions
+
+
+def _words_of(criteria: CriteriaSet) -> dict[str, Sequence[str]]:
+    """The columns holding words, and the words each may hold."""
+    words: dict[str, Sequence[str]] = {"verdict": VERDICTS}
+    words.update((i, STATUSES) for i in _status_ids(criteria))
+    return words
 
 
 def to_canonical(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -128,12 +162,31 @@ def screen(
     if absent:
         raise PopulationError(f"the compiled screen lacks columns {', '.join(absent)}")
     ef_columns = [c for c in table.columns if c.startswith(EF_PREFIX)]
-    selected = table.select("person_id", "verdict", "eligible_from", *ids, *ef_columns)
+    words = _words_of(criteria)
+    selected = table.select(
+        "person_id",
+        status_positions(table.verdict, VERDICTS).name("verdict"),
+        "eligible_from",
+        *[status_positions(table[i], STATUSES).name(i) for i in ids],
+        *ef_columns,
+    )
     try:
         arrow = selected.to_pyarrow()
+        _name_a_stray(table, arrow, words)
     finally:
         _release(compiled)
     return to_canonical(arrow, result_schema(criteria, ef_columns)), missing_codes(compiled)
+
+
+def _name_a_stray(table: ir.Table, positions: pa.Table, words: dict[str, Sequence[str]]) -> None:
+    """Raise, naming the value, if the engine gave a column a word outside its words (-1)."""
+    for name, allowed in words.items():
+        low = pc.min(positions.column(name)).as_py()
+        if low is not None and low < 0:
+            column = table[name]
+            found = table.filter(column.notnull() & ~column.isin(list(allowed))).select(column).limit(1)
+            value = found.to_pyarrow().column(0)[0].as_py()
+            raise PopulationError(f"the compiled screen gave {name} an unexpected value {value!r}")
 
 
 def _release(compiled: Any) -> None:
