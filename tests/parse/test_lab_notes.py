@@ -114,3 +114,17 @@ def test_what_the_manual_words_hide_stays_with_a_person(text: str) -> None:
     assert isinstance(tree, (ManualReview, Uncertain)) or any(
         isinstance(i, ManualReview) for i in getattr(tree, "items", ())
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "op"),
+    [
+        ("Bilirubin < ULN.", "<"),
+        ("total bilirubin less than upper limit of normal (ULN)", "<"),
+        ("Bilirubin below the institutional upper limit of normal", "<"),
+        ("Bilirubin ≤ ULN", "<="),
+        ("total bilirubin within normal limits", "<="),
+    ],
+)
+def test_the_upper_limit_of_normal_itself_is_a_threshold(text: str, op: str) -> None:
+    assert thresholds(rule(text)) == [("bilirubin", op, 1.0)]

@@ -75,7 +75,8 @@ THRESHOLD = re.compile(
     re.IGNORECASE,
 )
 NORMAL = re.compile(
-    _CONNECT + r"(?P<normal>within\s+(?:the\s+)?(?:institutional\s+)?normal\s+(?:limits|range)|(?:≤|<=|at\s+or\s+below|below)\s*(?:the\s+)?(?:institutional\s+)?(?:uln|upper\s+limit\s+of\s+normal))",
+    _CONNECT + r"(?P<normal>within\s+(?:the\s+)?(?:institutional\s+)?normal\s+(?:limits|range)|(?:≤|<=|at\s+or\s+below|(?P<strict>below|less\s+than|lower\s+than|<))\s*"
+    r"(?:the\s+)?(?:institutional\s+)?(?:uln|upper\s+limit\s+of\s+(?:the\s+)?normal(?:\s+range)?(?:\s*\(\s*i?uln\s*\))?))(?!\s*[x×*]?\s*\d)",
     re.IGNORECASE,
 )
 _SCALE = re.compile(
@@ -148,7 +149,8 @@ def measurement_at(text: str, hit: Hit) -> Found | None:
         return _pair_at(text, hit)
     normal = NORMAL.match(rest)
     if normal and not row.get("derived"):
-        node = Measurement(analyte=name, op="<=", uln_multiple=1.0, source=(hit.start, hit.end + normal.end()))
+        normal_op: Comparator = "<" if normal.group("strict") else "<="  # "below the ULN" is under it
+        node = Measurement(analyte=name, op=normal_op, uln_multiple=1.0, source=(hit.start, hit.end + normal.end()))
         return Found(node, (hit.start, hit.end + normal.end()))
     m = THRESHOLD.match(rest)
     if not m or not (m.group("cmp") or m.group("post")) or (m.group("cmp") and m.group("post")):
