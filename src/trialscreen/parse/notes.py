@@ -146,7 +146,7 @@ def _condition_only(node: Node) -> bool:
 
 def read_diagnostic_manual(text: str, nodes: list[Node]) -> list[tuple[int, int]]:
     """'Meets DSM-IV criteria for …', 'according to ICD-10': the manual and the words that cite it,
-    when every node read is a condition (the diagnosis the manual defines)."""
+    when the one node read is a condition (the diagnosis the manual defines)."""
     lowered = text.lower()
     if "dsm" not in lowered and "manual" not in lowered and "icd" not in lowered:
         return []
@@ -155,7 +155,7 @@ def read_diagnostic_manual(text: str, nodes: list[Node]) -> list[tuple[int, int]
         # Disorders'); exceptions and time frames beside the manual are left to the other rules
         return []
     manuals = [m.span() for m in _MANUAL.finditer(text)]
-    if not manuals or not nodes or len(nodes) > 2 or not all(_condition_only(n) for n in nodes):
+    if not manuals or len(nodes) != 1 or not _condition_only(nodes[0]):
         return []
     return manuals + [m.span() for m in _DIAGNOSTIC_WORDS.finditer(text)]
 
