@@ -34,7 +34,9 @@ _BARE = re.compile(
     rf"(?P<cmp>{COMPARATOR.pattern})\s*(?P<num>{_NUM})\s*(?:(?P<uln>{_ULN})|(?P<count>{_COUNT_UNIT})|(?P<unit>{_UNIT})(?![a-z]))",
     re.IGNORECASE,
 )
-# a cheap test first: every wording names its condition after one of these
+_DIGIT = re.compile(r"\d")
+_QUICK = re.compile(r"[<>≤≥]|than|up\s+to|above|below|under|over|exceed|at\s+(?:least|most)|maximum", re.I)
+# every wording names its condition after one of these
 _CUE = re.compile(r"\b(?:if|with|presence|unless|except|case|for|in)\b|metasta|ilbert", re.I)
 # words that may surround the exception's condition and threshold (cue, subject, verb)
 _AROUND = frozenset(
@@ -73,7 +75,11 @@ def _extra_conditions() -> list[tuple[re.Pattern[str], dict[str, Any]]]:
 
 def read_conditional(parser: ClauseParser, text: str, kind: Kind) -> Node | None:
     """The clause as a threshold with its exception, or None (then the clause parser reads it)."""
-    if not _CUE.search(text):
+    # cheap tests first (this runs on every clause): a number, and two comparators or 'unless'
+    if not _DIGIT.search(text) or not _CUE.search(text):
+        return None
+    lowered = text.lower()
+    if len(_QUICK.findall(text)) < 2 and "unless" not in lowered and "except" not in lowered:
         return None
     thresholds = list(_BARE.finditer(text))
     if len(thresholds) == 2:
