@@ -23,6 +23,7 @@ from trialscreen.omop.funnel import STATUSES, VERDICTS, build_funnel, codes
 from trialscreen.omop.outputs import OutputError, write_outputs
 from trialscreen.omop.run import _name_a_stray, fixed_dictionary, load_criteria, status_positions
 from trialscreen.omop.sources import PopulationError
+from trialscreen.omop.units import distinct_units
 
 CRITERIA = load_criteria("NCT06125652", None)
 WORDS = st.lists(st.sampled_from((*STATUSES, None)), max_size=40)
@@ -114,3 +115,40 @@ def test_a_failing_background_writer_leaves_no_half_output(
     with pytest.raises(OutputError, match="No space left on device"):
         write_outputs(tmp_path / "out", persons, funnel)
     assert list(tmp_path.iterdir()) == []
+
+
+UNIT_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from([3000963, 3024128]),
+        st.sampled_from([0, 40762351]),
+        st.sampled_from([None, 0, 8713, 8840]),
+        st.sampled_from([None, "", "g/dL", "mg/dL "]),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(UNIT_ROWS)
+def test_distinct_units_fill_missing_units_after_the_distinct(rows: list[tuple[int, int, int | None, str | None]]) -> None:
+    """A NULL unit and unit 0 (or '') are one key, with the UCUM code of the unit concept."""
+    ucum = {8713: "g/dL", 8840: "mg/dL"}
+    results = pa.table(
+        {
+            "concept_id": pa.array([r[0] for r in rows], pa.int64()),
+            "source_id": pa.array([r[1] for r in rows], pa.int64()),
+            "unit_concept_id": pa.array([r[2] for r in rows], pa.int64()),
+            "unit_source_value": pa.array([r[3] for r in rows], pa.string()),
+        }
+    )
+    concept = pa.table(
+        {"concept_id": [8713, 8840, 3000963], "vocabulary_id": ["UCUM", "UCUM", "LOINC"],
+         "concept_code": ["g/dL", "mg/dL", "718-7"]}
+    )
+    con = ibis.duckdb.connect()
+    try:
+        got = distinct_units(con.create_table("concept", concept), con.create_table("results", results))
+    finally:
+        con.disconnect()
+    expected = {(c, s, u or 0, v or "", ucum.get(u or 0)) for c, s, u, v in rows}
+    assert got == sorted(expected, key=lambda r: (r[0], r[1], r[2], r[3]))

@@ -46,22 +46,26 @@ def unit_of(concept_code: str | None, source_value: str | None) -> str | None:
 def distinct_units(concept: ir.Table, rows: ir.Table) -> list[tuple[int, int, int, str, str | None]]:
     """(concept_id, source_id, unit_concept_id, unit_source_value, UCUM code) occurring in `rows`.
 
-    One query for every analyte at once; `units_of` then picks an analyte's units.
+    One query for every analyte at once; `units_of` then picks an analyte's units. The
+    distinct runs over the raw unit columns, and missing units are keyed (`NO_UNIT`, 0) on
+    the few distinct rows only, not on every result row (a fifth of this query's time).
     """
-    pairs = rows.select(
-        concept_id=rows.concept_id,
-        source_id=rows.source_id,
-        unit_concept_id=rows.unit_concept_id.cast("int64").fill_null(0),
-        unit_source_value=rows.unit_source_value.cast("string").fill_null(NO_UNIT),
-    ).distinct()
+    keys = rows.select("concept_id", "source_id", "unit_concept_id", "unit_source_value").distinct()
+    pairs = keys.select(
+        concept_id=keys.concept_id,
+        source_id=keys.source_id,
+        unit_concept_id=keys.unit_concept_id.cast("int64").fill_null(0),
+        unit_source_value=keys.unit_source_value.cast("string").fill_null(NO_UNIT),
+    )
     concept = concept.filter(concept.vocabulary_id == UCUM_VOCABULARY)
     joined = pairs.left_join(concept, pairs.unit_concept_id == concept.concept_id).select(
         pairs.concept_id, pairs.source_id, pairs.unit_concept_id, pairs.unit_source_value, code=concept.concept_code
     )
-    out = [
+    # a set: a NULL unit and a unit 0 (or '') are one key once filled
+    out = {
         (int(r["concept_id"]), int(r["source_id"]), int(r["unit_concept_id"]), str(r["unit_source_value"]), r["code"])
         for r in joined.to_pyarrow().to_pylist()
-    ]
+    }
     return sorted(out, key=lambda r: (r[0], r[1], r[2], r[3]))
 
 
