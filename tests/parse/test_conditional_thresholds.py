@@ -177,3 +177,13 @@ def test_the_exception_vocabulary_has_valid_icd10cm_codes() -> None:
             assert icd.is_valid_item(code), code
             assert row["title"].lower().split()[0] in icd.get_description(code).lower(), code
         assert row["timing"] in ("ever", "present", "active")
+
+
+def test_a_disease_with_its_threshold_needs_both() -> None:
+    tree = rule("Type 2 diabetes mellitus with HbA1c > 7.5 %")
+    assert isinstance(tree, AllOf)
+    assert {type(i) for i in tree.items} == {Condition, Measurement}
+    # a disease named inside an organisation's name, beside a score, stays with a person
+    assert not computable("Cancer and Leukemia Group B (CALGB) performance status less than or equal to 2")
+    # a threshold in brackets after the disease defines it: not read as both
+    assert not computable("known anemia (hemoglobin <10 g/dL) at the time of screening")

@@ -990,7 +990,13 @@ class ClauseParser:
         if _FAMILY.search(text) and any(isinstance(n, Condition) or (isinstance(n, (Not, Uncertain)) and isinstance(n.item, Condition)) for n in nodes):
             # a relative's disease is not in the patient's record: a person reads it
             combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: family history")))
-        elif kind == "inclusion" and len(nodes) > 1 and any(_is_measure(n) for n in nodes) and any(isinstance(n, Condition) for n in nodes):
+        elif (
+            kind == "inclusion"
+            and len(nodes) > 1
+            and any(_is_measure(n) for n in nodes)
+            and any(isinstance(n, Condition) for n in nodes)
+            and not (isinstance(combined, AllOf) and _disease_with_threshold(text, found))
+        ):
             # "ALT ≤ 2.5 × ULN, ≤ 5 × ULN with liver metastases": a condition beside a threshold of
             # an inclusion usually states when another threshold applies
             combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: a condition beside the thresholds")))
@@ -1350,6 +1356,26 @@ def _join_adjacent(text: str, found: list[tuple[tuple[int, int], Node]]) -> list
                 continue
         out.append((span, node))
     return out
+
+
+_WITH = re.compile(r"\s*,?\s*with\s+(?:an?\s+|the\s+)?", re.I)
+_EXCEPTION_CUE = re.compile(r"\b(?:if|when|unless|except|provided|patients|subjects|participants|presence|case)\b", re.I)
+
+
+def _disease_with_threshold(text: str, found: list[tuple[tuple[int, int], Node]]) -> bool:
+    """'Type 2 diabetes mellitus with HbA1c > 7.5 %': one disease first, then 'with' and its
+    thresholds, which all hold (no second threshold for some patients, no cue of an exception)."""
+    ordered = sorted(found, key=lambda f: f[0][0])
+    (_, first_end), first = ordered[0]
+    rest = ordered[1:]
+    if not isinstance(first, Condition) or not rest or not all(_is_measure(n) for _, n in rest):
+        return False
+    if _EXCEPTION_CUE.search(text) or _THEN_OR.search(text[first_end:]):
+        return False
+    return bool(_WITH.fullmatch(text[first_end : rest[0][0][0]]))
+
+
+_THEN_OR = re.compile(r"\bor\b", re.I)
 
 
 def _short_label(head: str) -> bool:
