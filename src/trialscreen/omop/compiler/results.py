@@ -224,7 +224,14 @@ class Results:
         if set(read) == set(main) and all(read[c] == day for c, day in main.items()):
             return None
         plain = sorted(c for c, day in main.items() if read[c] == day)
+        others = sorted(set(read) - set(plain))
         keep: ir.BooleanValue = rows.analyte.isin(plain) if plain else ibis.literal(False)
+        if plain and len(others) < len(plain):
+            # The same rows (`readings` holds only the codes read), without the IN list that
+            # DuckDB runs as a join on every row.
+            keep = ibis.literal(True)
+            for code in others:
+                keep &= rows.analyte != code
         for code, day in sorted(main.items()):
             if read[code] != day:
                 keep |= (rows.analyte == code) & (rows.day >= day)

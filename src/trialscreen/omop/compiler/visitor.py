@@ -246,13 +246,27 @@ class ScreenCompiler:
                     # In some value set of the domain by any of the three routes: a joined id
                     # (the membership tables hold only ids of some set) or a matched value.
                     hit[HIT] = chain.c_id.notnull() | chain.s_id.notnull() | chain._v_any.fill_null(False)
-                rows = chain.select(*rows.columns, *flags, **hit)
+                # One flag per key (by any route), so the staged rows carry a third of the columns.
+                rows = chain.select(*rows.columns, **self._key_flags(domain, chain), **hit)
                 if domain in GATED and hit:
                     # Every leaf of the domain needs a row in one of its value sets: the
                     # others are dropped here, and the few left are staged (`Cdm.stage`).
                     rows = self.cdm.stage(rows.filter(rows[HIT]), f"trialscreen_{domain}")
             self._bases[domain] = rows
         return self._bases[domain]
+
+    def _key_flags(self, domain: str, chain: ir.Table) -> dict[str, ir.BooleanValue]:
+        """Per key of the domain, is the row in its value set by any route (what `_in` reads):
+        `_vs_k<i>` by concept, source concept or source value; `_vs_q<i>` by route concept or text."""
+        out: dict[str, ir.BooleanValue] = {}
+        for joined, keys in self._keys.get(domain, {}).items():
+            kind, parts = ("q", ("r", "t")) if joined == "route" else ("k", ("c", "s", "v"))
+            for i in range(len(keys)):
+                test: ir.BooleanValue = ibis.literal(False)
+                for part in parts:
+                    test |= chain[column_name(part, i)].fill_null(False)
+                out[column_name(kind, i)] = test
+        return out
 
     def _by_value(
         self, domain: str, joined: str, keys: list[SetKey], rows: ir.Table, chain: ir.Table
@@ -285,10 +299,8 @@ class ScreenCompiler:
     def _in(self, domain: str, rows: ir.Table, key: SetKey, joined: str = "concept") -> ir.BooleanValue:
         """Is the row in the value set: by its concepts (joined flags), source value or text."""
         index = self._keys[domain][joined].index(key)
-        if joined == "route":
-            return rows[column_name("r", index)].fill_null(False) | rows[column_name("t", index)].fill_null(False)
-        hit = rows[column_name("c", index)].fill_null(False) | rows[column_name("s", index)].fill_null(False)
-        return hit | rows[column_name("v", index)].fill_null(False)
+        flag: ir.BooleanValue = rows[column_name("q" if joined == "route" else "k", index)]
+        return flag
 
     def domain(self, name: str, rows: ir.Table) -> Domain:
         if name not in self.domains:
