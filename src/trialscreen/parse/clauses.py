@@ -1089,14 +1089,17 @@ class ClauseParser:
         if cat == "condition":
             if text[hit.end : hit.end + 12].lstrip(" -").lower().startswith(("vaccin", "immuni")):
                 return None  # "zoster vaccine", "hepatitis B vaccination": a vaccine, not the disease
-            node = self._condition_hit(text, hit, kind, before, window, win.at_least if win else False)
+            node = self._condition_hit(text, hit, kind, before, win)
         elif cat == "procedure":
             if _PLANNED.search(text[max(0, hit.start - 90) : hit.start]) or _FUTURE.search(before):
                 return None  # "scheduled for / undergoing kidney transplantation": not yet a record
-            node = self._procedure(hit, window)
-            if win and win.at_least:
-                node = Not(item=node)
-                negated = not negated if False else negated
+            if win and win.at_least and _RECEIPT_REQUIRED.search(text[: hit.start]):
+                # "must have undergone X at least 3 months before": the model has no "done before"
+                node = Uncertain(item=self._procedure(hit, None), reason=f"confirm: {_span_text(text, win.span)}")
+            else:
+                node = self._procedure(hit, window)
+                if win and win.at_least:
+                    node = Not(item=node)  # "at least 4 weeks since surgery": none inside the window
         elif cat == "serology":
             after = text[hit.end : hit.end + 60]
             marker = r"\b(?:positive|seropositive|reactive|(?:co-?)?infection|(?:co-?)?infected|carriers?)\b"
@@ -1141,8 +1144,9 @@ class ClauseParser:
             node = Not(item=node)
         return (hit.start, hit.end), node
 
-    def _condition_hit(self, text: str, hit: Hit, kind: Kind, before: str, window: str | None, at_least: bool) -> Node:
+    def _condition_hit(self, text: str, hit: Hit, kind: Kind, before: str, win: Window | None) -> Node:
         data = hit.entry.data
+        window = win.duration if win else None
         name = hit.entry.name
         phase = None
         timing: ConditionTiming
@@ -1157,11 +1161,19 @@ class ClauseParser:
         vs = self._condition_valueset(name, data)
         if vs == "aml" and _RELAPSE.search(text):
             phase, timing = "relapsed", "present"
+        acute = bool(data.get("acute")) or name in ("acute_mi", "stroke", "tia", "dvt_pe")
+        if win and win.at_least and not (acute and _since_event(text, win, hit)):
+            # "diagnosis of type 2 diabetes at least 180 days before": an onset before the window,
+            # which the model cannot say; the disease on record is needed, its date a person checks
+            return Uncertain(
+                item=Condition(valueset=vs, timing="ever", phase=phase, source=(hit.start, hit.end)),  # type: ignore[arg-type]
+                reason=f"confirm: {_span_text(text, win.span)}",
+            )
         if window:
-            timing = "onset_within" if data.get("acute") or name in ("acute_mi", "stroke", "tia", "dvt_pe") else "active_or_within"
+            timing = "onset_within" if acute else "active_or_within"
         node: Node = Condition(valueset=vs, timing=timing, window=window, phase=phase, source=(hit.start, hit.end))  # type: ignore[arg-type]
-        if at_least and window:
-            node = Not(item=node)
+        if win and win.at_least:
+            node = Not(item=node)  # "at least 6 months since myocardial infarction": no onset inside the window
         if _UNCONTROLLED.search(before):
             node = Uncertain(item=Condition(valueset=vs, timing="active", source=(hit.start, hit.end)), reason="confirm the disease is uncontrolled")
         return node
@@ -1230,6 +1242,10 @@ class ClauseParser:
             # 4 weeks since the last chemotherapy" is no use inside the 4 weeks.
             if win is None:
                 return Medication(valueset=name, timing="ever", source=src)
+            if win.at_least and _RECEIPT_REQUIRED.search(text[: hit.start]):
+                # "must have received at least 2 cycles ... more than 6 months before": a use
+                # before the window is required, which the model cannot say; a person checks the date
+                return Uncertain(item=Medication(valueset=name, timing="ever", source=src), reason=f"confirm: {_span_text(text, win.span)}")
             node: Node = Medication(valueset=name, window=win.duration, source=src)
             return Not(item=node) if win.at_least else node
         if not current and not bare:
@@ -1241,6 +1257,22 @@ class ClauseParser:
 
 
 _NON_PREFIX = re.compile(r"\bnon[\s-]?$", re.I)
+# A treatment the criterion requires to have happened (not a washout since the last one).
+_RECEIPT_REQUIRED = re.compile(
+    r"\b(?:must\s+have\s+(?:had|received|undergone|completed|been\s+(?:treated|diagnosed))|diagnos\w*"
+    r"|at\s+least\s+(?:\d+|one|two|three|four|five|six)\s+(?:cycles?|courses?|doses?|lines?|regimens?))\b",
+    re.I,
+)
+_SINCE_TAIL = re.compile(r"(?:since|from|after)\s*$", re.I)
+
+
+def _span_text(text: str, span: tuple[int, int]) -> str:
+    return text[span[0] : span[1]].strip()
+
+
+def _since_event(text: str, win: Window, hit: Hit) -> bool:
+    """'at least 6 months since/from/after <the event>': the window counts back from the event named after it."""
+    return win.span[1] <= hit.start and bool(_SINCE_TAIL.search(text[win.span[0] : win.span[1]]))
 # Key words one of which every wording of a recogniser holds (a cheap test before its regex).
 _COMPLIANCE_KEYS = ("compl", "cooperat", "communicat", "attend", "return", "come back", "follow", "adher", "inaccessible")
 _LEGAL_KEYS = ("secur", "insur", "guardian", "protection", "curator", "tutor", "prison", "inmate", "incarcer",

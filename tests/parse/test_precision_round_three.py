@@ -1,0 +1,53 @@
+"""Wrong readings found in review of newly computable lines: each must be read exactly or go to a person."""
+
+from __future__ import annotations
+
+import pytest
+
+from trialscreen.criteria.criterion import Criterion
+from trialscreen.criteria.nodes import Condition, ManualReview, Medication, Not, Procedure, Uncertain
+
+from .test_features import only, parse
+
+
+def asks_a_person(c: Criterion) -> bool:
+    """A manual-review item, or an `Uncertain` whose finding a person confirms."""
+    return bool(only(c, ManualReview) or only(c, Uncertain))
+
+
+def negated(c: Criterion, cls: type) -> list[object]:
+    return [n.item for n in only(c, Not) if isinstance(n.item, cls)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Diagnosis of type 2 diabetes at least 180 days prior to screening",
+        "Diagnosis of type 2 diabetes ≥ 180 days before screening",
+        "Diagnosed with type 2 diabetes more than 6 months before screening",
+        "History of type 2 diabetes more than 6 months before screening",
+    ],
+)
+def test_a_diagnosis_at_least_n_before_is_not_read_as_no_recent_disease(text: str) -> None:
+    c = parse(text, "inclusion")
+    assert negated(c, Condition) == []  # not "no diabetes in the last 180 days"
+    assert asks_a_person(c)
+    # what is read is the disease itself, never a window it must stay out of
+    assert all(cond.window is None for cond in only(c, Condition))
+
+
+def test_at_least_n_since_an_event_stays_no_event_in_the_window() -> None:
+    c = parse("At least 6 months since myocardial infarction", "inclusion")
+    assert isinstance(c.rule, Not) and isinstance(c.rule.item, Condition)
+    assert (c.rule.item.valueset, c.rule.item.window) == ("acute_mi", "P6M")
+
+
+def test_at_least_n_since_treatment_is_a_washout_but_a_required_treatment_is_not() -> None:
+    washout = parse("At least 4 weeks since prior chemotherapy", "inclusion")
+    assert [m.window for m in negated(washout, Medication)] == ["P4W"]  # type: ignore[attr-defined]
+    required = parse(
+        "Must have received at least 2 cycles of chemotherapy more than 6 months before enrollment", "inclusion"
+    )
+    assert negated(required, Medication) == [] and asks_a_person(required)
+    surgery = parse("Must have undergone nephrectomy at least 3 months before enrollment", "inclusion")
+    assert negated(surgery, Procedure) == [] and asks_a_person(surgery)
