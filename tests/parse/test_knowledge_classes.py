@@ -77,7 +77,9 @@ def test_cyp3a_wordings_without_a_list_stay_with_a_person(text: str) -> None:
 
 def test_cyp3a_unions_are_exactly_their_parts() -> None:
     assert _text("cyp3a_strong_inhibitor_or_inducer") == _text("cyp3a_strong_inhibitor") | _text("cyp3a_strong_inducer")
-    assert _text("cyp3a_strong_or_moderate_inhibitor") == _text("cyp3a_strong_inhibitor") | _text("cyp3a_moderate_inhibitor")
+    assert _text("cyp3a_strong_or_moderate_inhibitor") == _text("cyp3a_strong_inhibitor") | _text(
+        "cyp3a_moderate_inhibitor"
+    )
     assert _text("cyp3a_strong_or_moderate_inducer") == _text("cyp3a_strong_inducer") | _text("cyp3a_moderate_inducer")
 
 
@@ -120,3 +122,45 @@ def test_a_strength_enzyme_and_window_read_together(strength: str, enzyme: str, 
     meds = only(crit, Medication)
     assert [m.valueset for m in meds] == [f"cyp3a_strong_{noun[:-1]}"]
     assert meds[0].window == f"P{days}D"
+
+
+@pytest.mark.parametrize(
+    ("text", "valuesets"),
+    [
+        ("Prior treatment with immune checkpoint inhibitors", ["immune_checkpoint_inhibitor"]),
+        ("Previous therapy with any checkpoint inhibitor", ["immune_checkpoint_inhibitor"]),
+        ("Prior treatment with PD-1 monoclonal antibody", ["checkpoint_inhibitor"]),  # was any cancer antibody (L01F)
+        ("Prior treatment with PD-1/L1 antibody", ["checkpoint_inhibitor"]),
+        (
+            "Prior treatment with anti-PD-1, anti-PD-L1, or anti-CTLA-4 therapy",
+            ["checkpoint_inhibitor", "checkpoint_inhibitor", "anti_ctla4"],
+        ),
+    ],
+)
+def test_checkpoint_inhibitor_wordings(text: str, valuesets: list[str]) -> None:
+    crit = parse(text, "exclusion")
+    meds = only(crit, Medication)
+    assert [m.valueset for m in meds] == valuesets
+    assert all(m.timing == "ever" for m in meds)
+    assert status(crit.rule, {}) == "computable"
+
+
+def test_immune_checkpoint_inhibitors_hold_the_pd1_and_ctla4_classes() -> None:
+    classes = _classes()
+    general = set(classes["immune_checkpoint_inhibitor"]["atc"])
+    assert set(classes["checkpoint_inhibitor"]["atc"]) | set(classes["anti_ctla4"]["atc"]) == general
+
+
+@pytest.mark.parametrize("text", ["Prior immunotherapy", "Received immunotherapy within 4 weeks before the first dose"])
+def test_immunotherapy_alone_stays_with_a_person(text: str) -> None:
+    # immunotherapy also covers interleukins, interferons, vaccines, BCG and cell therapies
+    crit = parse(text, "exclusion")
+    assert not only(crit, Medication)
+    assert status(crit.rule, {}) != "computable"
+
+
+def test_with_or_without_a_checkpoint_inhibitor_is_not_read_as_a_listed_class() -> None:
+    # 'with or without anti-PD1/PD-L1 agents' is read by the parser as never having had them;
+    # until it reads 'with or without' as no requirement, the wording stays partly manual
+    crit = parse("Progression after platinum-based chemotherapy (with or without anti-PD1/PD-L1 agents)", "inclusion")
+    assert status(crit.rule, {}) != "computable"
