@@ -51,3 +51,14 @@ def test_at_least_n_since_treatment_is_a_washout_but_a_required_treatment_is_not
     assert negated(required, Medication) == [] and asks_a_person(required)
     surgery = parse("Must have undergone nephrectomy at least 3 months before enrollment", "inclusion")
     assert negated(surgery, Procedure) == [] and asks_a_person(surgery)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Severe cardiac, digestive, hematological disease", "Chronic cardiac, digestive or hematological disease"],
+)
+def test_an_unread_word_inside_a_list_is_an_alternative_a_person_reads(text: str) -> None:
+    # a patient with only the unread one ("digestive disease") must not read as "not excluded"
+    c = parse(text, "exclusion")
+    assert only(c, ManualReview), c.rule
+    assert {cond.valueset for cond in only(c, Condition)} >= {"cardiac_disease", "hematologic_disease"}

@@ -978,6 +978,10 @@ class ClauseParser:
             trailing = self._trailing_alternative(text, [s for s, _ in found], kind, used + cue_spans)
             trailing += self._leading_alternative(text, [s for s, _ in found], kind, used + cue_spans)
             trailing += head
+            if isinstance(combined, AnyOf):
+                # "cardiac, digestive, hematological disease": an unread member of the list is one
+                # more alternative, and without it "false" would be wrong
+                trailing += [w for w in self._interior_alternative(text, [s for s, _ in found], used + cue_spans) if w not in trailing]
             if kind == "inclusion" and _CONDITIONAL.search(text) and not trailing:
                 trailing = [w for w in left if _CONDITIONAL.fullmatch(w)] or ["(condition)"]
             inner = [w for w in left if w not in trailing]
@@ -1001,6 +1005,19 @@ class ClauseParser:
             # an inclusion usually states when another threshold applies
             combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: a condition beside the thresholds")))
         return _shift(combined, offset)
+
+    @staticmethod
+    def _interior_alternative(text: str, spans: list[tuple[int, int]], used: list[tuple[int, int]]) -> list[str]:
+        """Unread words listed between two recognised terms ('cardiac, digestive, hematological disease')."""
+        words: list[str] = []
+        ordered = sorted(spans)
+        for (_, end), (start, _) in zip(ordered, ordered[1:], strict=False):
+            gap = text[end:start]
+            if not (_LIST_OPEN.match(gap) and _LIST_SEPARATOR.search(gap)):
+                continue
+            inside = _leftover(gap, [(s - end, e - end) for s, e in used if end <= s and e <= start])
+            words += [w for w in inside if w.lower() not in NARROWING]
+        return words
 
     @staticmethod
     def _leading_alternative(text: str, spans: list[tuple[int, int]], kind: Kind, used: list[tuple[int, int]]) -> list[str]:
@@ -1279,6 +1296,7 @@ _LEGAL_KEYS = ("secur", "insur", "guardian", "protection", "curator", "tutor", "
                "deprived", "freedom", "correctional", "judicial", "administrative")  # fmt: skip
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 _LIST_SEPARATOR = re.compile(r"\s*(?:,|/|&|\bor\b|\band/or\b|\band\b)\s*$", re.I)
+_LIST_OPEN = re.compile(r"\s*(?:,|/|&|\bor\b|\band/or\b|\band\b)", re.I)
 _LAST_WORD = re.compile(r"[A-Za-z][A-Za-z-]*$")
 
 
