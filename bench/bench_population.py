@@ -75,16 +75,19 @@ def _phase_clock() -> Any:
     class Clock(Progress):
         def __init__(self) -> None:
             self.phases: dict[str, float] = {}
+            self.phases_cpu: dict[str, float] = {}
             self._name: str | None = None
             self._start = time.perf_counter()
+            self._cpu = time.process_time()
 
         def phase(self, name: str, total: int | None = None) -> None:
             self.stop()
-            self._name, self._start = name, time.perf_counter()
+            self._name, self._start, self._cpu = name, time.perf_counter(), time.process_time()
 
         def stop(self) -> None:
             if self._name is not None:
                 self.phases[self._name] = round(time.perf_counter() - self._start, 3)
+                self.phases_cpu[self._name] = round(time.process_time() - self._cpu, 3)
             self._name = None
 
     return Clock()
@@ -104,6 +107,7 @@ def child_duckdb(omop: Path, out: Path) -> dict[str, Any]:
         "seconds": seconds,
         "cpu_seconds": time.process_time() - cpu,
         "phases": clock.phases,
+        "phases_cpu": clock.phases_cpu,
         "persons": result.persons.num_rows,
         "verdicts": result.funnel.verdicts,
     }
@@ -264,6 +268,7 @@ def main() -> None:
           f"({duck_wall:.2f} s with interpreter start); peak RSS {duck_peak:.2f} GB; "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"  phases (s): {duck['phases']}")
+    print(f"  phases (CPU s): {duck['phases_cpu']}")
     print(f"  verdicts {duck['verdicts']}")
 
     scan, _, _ = run_child(["--child", "scan", "--data", str(omop)])
