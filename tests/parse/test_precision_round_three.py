@@ -62,3 +62,26 @@ def test_an_unread_word_inside_a_list_is_an_alternative_a_person_reads(text: str
     c = parse(text, "exclusion")
     assert only(c, ManualReview), c.rule
     assert {cond.valueset for cond in only(c, Condition)} >= {"cardiac_disease", "hematologic_disease"}
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("untreated thyroid pathology", "untreated"),
+        ("Untreated thyroid disease;", "untreated"),
+        ("Chronic cardiovascular/pulmonary disease", "chronic"),
+        ("Patients with chronic liver disease or untreated hypertension", "untreated"),
+    ],
+)
+def test_untreated_and_chronic_before_a_condition_are_not_dropped(text: str, word: str) -> None:
+    c = parse(text, "exclusion")
+    conditions = only(c, Condition)
+    assert conditions
+    # every condition the qualifier stands before is read only with a person confirming it
+    asked = [u for u in only(c, Uncertain) if word in u.reason.lower()] + only(c, ManualReview)
+    assert asked, c.rule
+
+
+def test_acute_or_chronic_is_any_such_condition() -> None:
+    c = parse("Acute or chronic pancreatitis", "exclusion")
+    assert only(c, Condition) and not only(c, Uncertain) and not only(c, ManualReview)

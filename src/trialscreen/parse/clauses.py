@@ -1193,6 +1193,8 @@ class ClauseParser:
             node = Not(item=node)  # "at least 6 months since myocardial infarction": no onset inside the window
         if _UNCONTROLLED.search(before):
             node = Uncertain(item=Condition(valueset=vs, timing="active", source=(hit.start, hit.end)), reason="confirm the disease is uncontrolled")
+        elif qualifier := _unsaid_qualifier(text, hit.start):
+            node = Uncertain(item=node, reason=f"confirm: {qualifier}")  # "untreated", "chronic": the record cannot say
         return node
 
     def _condition(self, name: str, timing: ConditionTiming, window: str | None, source: tuple[int, int] | None) -> Condition:
@@ -1281,6 +1283,26 @@ _RECEIPT_REQUIRED = re.compile(
     re.I,
 )
 _SINCE_TAIL = re.compile(r"(?:since|from|after)\s*$", re.I)
+
+
+_UNSAID = re.compile(r"\b(?:untreated|chronic)\b", re.I)
+_ACUTE_OR_CHRONIC = re.compile(r"\bacute\s*(?:,|/|or|and|and/or)\s*chronic\b|\bchronic\s*(?:,|/|or|and|and/or)\s*acute\b", re.I)
+_WORDS_BEFORE = re.compile(r"(?:[A-Za-z][\w-]*[\s,]+){0,2}$")
+
+
+def _unsaid_qualifier(text: str, start: int) -> str | None:
+    """'untreated' or 'chronic' before a condition (or before the list it ends), which narrows it in a
+    way no computable timing says; 'acute or chronic' narrows nothing."""
+    prefix = text[max(0, start - 80) : start]
+    if "hronic" not in prefix and "ntreated" not in prefix:
+        return None  # a cheap test before the regexes
+    listed = _listed_before(prefix)
+    head = prefix[: len(prefix) - len(listed)]
+    near = head[_WORDS_BEFORE.search(head).start() :] + listed  # type: ignore[union-attr]
+    if _ACUTE_OR_CHRONIC.search(near):
+        return None
+    found = _UNSAID.search(near)
+    return found.group().lower() if found else None
 
 
 def _span_text(text: str, span: tuple[int, int]) -> str:
