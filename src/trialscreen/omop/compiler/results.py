@@ -8,12 +8,13 @@ whole epoch seconds. Picking the latest result is left to the node (its look-bac
 tie rule differ).
 
 Built for one pass over millions of rows: only the rows of the analytes some leaf reads, from
-the first day it reads them (`wanted`); the analyte, that day and the unit factor come from
+the first day it reads them (`readings`); the analyte, that day and the unit factor come from
 hash joins on small literal tables (not CASEs of IN lists on every row), and the ordinal and
 qualitative readings are computed only on the rows of the analytes that have them. Analytes
 with a set-aside rule (SpO2 taken on oxygen) get a relation of their own, so the anti-joins
-touch their rows only. On DuckDB the main readings and the side rows are staged once
-(`Cdm.stage`) for the wide per-person aggregates that read them.
+touch their rows only. Every relation is a filter of one pass (`readings`), which on DuckDB
+is staged once (`Cdm.stage`): the oxygen components and the Cockcroft-Gault inputs ride in
+it, so no relation scans the results again.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class Results:
     def units(self, ids: list[int]) -> list[tuple[int, str, str | None]]:
         """Units that occur on rows of `ids`, from one distinct over every result since `since`.
 
-        Not over `wanted`: its joins cost more than the distinct itself. The pairs of concepts
+        Not over the rows read (`readings` needs these factors first, and the look-back
+        joins cost more than the distinct itself). The pairs of concepts
         and units no relation reads (or seen only before a look-back) get factors no row read
         uses, so no value changes.
         """
