@@ -85,3 +85,32 @@ def test_untreated_and_chronic_before_a_condition_are_not_dropped(text: str, wor
 def test_acute_or_chronic_is_any_such_condition() -> None:
     c = parse("Acute or chronic pancreatitis", "exclusion")
     assert only(c, Condition) and not only(c, Uncertain) and not only(c, ManualReview)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "cls", "valueset"),
+    [
+        ("Regular use of benzodiazepines or non-benzodiazepine hypnotics", "exclusion", Medication, "benzodiazepine"),
+        ("Use of non-opioid analgesics", "exclusion", Medication, "opioid"),
+        ("Non diabetic nephropathy (confirmed by biopsy).", "inclusion", Condition, "diabetes"),
+        ("STEMI or non-STEMI within the past five days", "exclusion", Condition, "stemi"),
+    ],
+)
+def test_a_non_prefixed_term_names_something_else_not_its_absence(
+    text: str, kind: str, cls: type, valueset: str
+) -> None:
+    # "non-opioid analgesics" are other analgesics, "non-STEMI" another infarction: never "no opioid"
+    c = parse(text, kind)
+    assert [n for n in negated(c, cls) if n.valueset == valueset] == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", ["Non-users of opioids", "Subjects must be non-users of benzodiazepines"])
+def test_non_users_of_a_medicine_are_never_its_users(text: str) -> None:
+    c = parse(text, "inclusion")
+    bare = [m for m in only(c, Medication) if m not in negated(c, Medication)]
+    assert bare == [], c.rule
+
+
+@pytest.mark.parametrize(("text", "valueset"), [("Non-smokers", "tobacco_use"), ("Non-diabetic subjects", "diabetes")])
+def test_a_non_prefixed_state_of_the_person_is_still_its_absence(text: str, valueset: str) -> None:
+    assert [n.valueset for n in negated(parse(text, "inclusion"), Condition)] == [valueset]  # type: ignore[attr-defined]

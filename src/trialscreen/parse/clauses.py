@@ -1101,7 +1101,12 @@ class ClauseParser:
         if _DOUBLE_NEGATIVE.search(before):
             return None  # "not negative for HIV": a double negative is left to a person
         negated = bool(_NEGATION.search(before)) and not re.search(r"\bnot\s+(?:be\s+)?(?:less|more)\b", before, re.I)
-        negated = negated or bool(_NON_PREFIX.search(before))  # "non-smokers"
+        if "non" in before.lower() and _NON_USER.search(before):
+            return None  # "non-users of opioids": never their use; a person reads it
+        if _NON_PREFIX.search(before):
+            if not _non_state(text, hit):
+                return None  # "non-opioid analgesics", "non-STEMI": something else, neither the term nor its absence
+            negated = True  # "non-smokers", "non-diabetic subjects": the person's state is absent
         node: Node
         if cat == "condition":
             if text[hit.end : hit.end + 12].lstrip(" -").lower().startswith(("vaccin", "immuni")):
@@ -1303,6 +1308,29 @@ def _unsaid_qualifier(text: str, start: int) -> str | None:
         return None
     found = _UNSAID.search(near)
     return found.group().lower() if found else None
+
+
+_NON_USER = re.compile(r"\bnon[\s-]?(?:users?|consumers?|drinkers?)\s+of\b[^.;]*$", re.I)
+# States of the person that "non-" negates ("non-smokers", "non-pregnant"); before any other
+# term "non-" names something else ("non-STEMI", "non-opioid analgesics").
+_NON_STATE = re.compile(
+    r"(?:smok\w*|pregnant|lactating|nursing|breast[\s-]?feeding|diabetics?|hypertensives?|obese|drinkers?|users?)$", re.I
+)
+_PERSON_OR_LINK = frozenset(
+    ["subjects", "subject", "patients", "patient", "women", "woman", "men", "man", "females", "female", "males",
+     "male", "participants", "participant", "volunteers", "volunteer", "individuals", "individual", "adults", "adult",
+     "persons", "person", "people", "children", "controls", "control", "healthy", "or", "and", "for", "of", "with",
+     "without", "at", "in", "within", "who", "during", "since", "as", "by", "status", "state"]
+)  # fmt: skip
+_NEXT_WORD = re.compile(r"\s*([A-Za-z][\w-]*)")
+
+
+def _non_state(text: str, hit: Hit) -> bool:
+    """'non-<state>' of the person itself, not 'non-<term>' qualifying a noun ('non-diabetic nephropathy')."""
+    if not _NON_STATE.search(hit.text):
+        return False
+    following = _NEXT_WORD.match(text, hit.end)
+    return following is None or following.group(1).lower() in _PERSON_OR_LINK
 
 
 def _span_text(text: str, span: tuple[int, int]) -> str:
