@@ -114,3 +114,24 @@ def test_non_users_of_a_medicine_are_never_its_users(text: str) -> None:
 @pytest.mark.parametrize(("text", "valueset"), [("Non-smokers", "tobacco_use"), ("Non-diabetic subjects", "diabetes")])
 def test_a_non_prefixed_state_of_the_person_is_still_its_absence(text: str, valueset: str) -> None:
     assert [n.valueset for n in negated(parse(text, "inclusion"), Condition)] == [valueset]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Current smoker: smokes cigarettes on 25 days of the past 30 days", "inclusion"),
+        ("Current smoker who smoked on ≥ 25 days of the past 30 days", "inclusion"),
+        ("Alcohol use on 5 or more days in the past month", "exclusion"),
+        ("Alcohol abuse on at least 10 days out of the last 30 days", "exclusion"),
+    ],
+)
+def test_a_frequency_within_a_period_is_not_a_window(text: str, kind: str) -> None:
+    # "25 days of the past 30" counts days of use; neither 25 nor 30 days back says it
+    c = parse(text, kind)
+    assert only(c, ManualReview), c.rule
+    assert all(cond.window is None for cond in only(c, Condition))
+
+
+def test_a_window_named_by_its_days_is_still_a_window() -> None:
+    c = parse("Alcohol abuse within 30 days of the first dose", "exclusion")
+    assert [cond.window for cond in only(c, Condition)] == ["P30D"]

@@ -39,7 +39,7 @@ from trialscreen.parse.conditional import read_conditional
 from trialscreen.parse.lexicon import TOKEN, Entry, Hit, folded, icd_description, icd_terms, key_of, lexicon, norm_token
 from trialscreen.parse.measures import measurement_at
 from trialscreen.parse.notes import read_diagnostic_manual, read_notes
-from trialscreen.parse.quantities import Window, find_window
+from trialscreen.parse.quantities import Window, find_frequency, find_window
 
 Kind = Literal["inclusion", "exclusion"]
 
@@ -891,6 +891,9 @@ class ClauseParser:
             hits = [h for h in hits if not (dsm.start() <= h.start < dsm.end())]
         hits = _distributed(text, hits, self.lex)
         win = find_window(text)
+        if win and find_frequency(text):
+            # "smokes on 25 days of the past 30 days": a count within a period, not a window
+            return _manual(text, (offset, offset + len(text)), "not read: a frequency within a period")
         examples = [_span(m) for m in _EXAMPLES.finditer(text)]
         used: list[tuple[int, int]] = []
         found: list[tuple[tuple[int, int], Node]] = []

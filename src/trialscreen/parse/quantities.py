@@ -132,6 +132,29 @@ def find_window(text: str) -> Window | None:
     return None
 
 
+# "on 25 days of the past 30 days", "5 or more days in the past month", "2 times in the past year":
+# how often within a period, which no window (back from the reference date) says.
+FREQUENCY = re.compile(
+    rf"\b(?:{_NUM}|{_WORDNUM})\s*(?:or\s+(?:more|fewer|less)\s+|\+\s*)?(?:days?|times?|occasions?|nights?|episodes?)"
+    r"\s+(?:of|out\s+of|in|during|over)\s+(?:(?:the\s+|any\s+)?(?:past|last|previous|preceding|prior)\s+"
+    rf"(?:(?:{_NUM}|{_WORDNUM})[\s-]*)?|(?:the\s+)?(?:{_NUM}|{_WORDNUM})[\s-]*|an?\s+)(?:days?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
+)
+
+
+_WINDOW_LEAD = re.compile(r"(?:within(?:\s+the)?|[<≤]|less\s+than|fewer\s+than)\s*$", re.IGNORECASE)
+
+
+def find_frequency(text: str) -> tuple[int, int] | None:
+    """Where the text counts days or times within a period, if it does."""
+    if not _TIME_HINT.search(text):
+        return None
+    for m in FREQUENCY.finditer(text):
+        if not _WINDOW_LEAD.search(text, max(0, m.start() - 16), m.start()):
+            return m.start(), m.end()
+    return None  # "within 7 days of the last day of treatment" is a window
+
+
 def months_or_weeks(duration: str) -> tuple[int, str]:
     match = re.fullmatch(r"P(\d+)([DWMY])", duration)
     if not match:
