@@ -135,3 +135,8 @@ def test_a_frequency_within_a_period_is_not_a_window(text: str, kind: str) -> No
 def test_a_window_named_by_its_days_is_still_a_window() -> None:
     c = parse("Alcohol abuse within 30 days of the first dose", "exclusion")
     assert [cond.window for cond in only(c, Condition)] == ["P30D"]
+
+
+def test_non_before_a_state_named_with_its_person_is_still_its_absence() -> None:
+    c = parse("Men or non-pregnant women of any ethnic background", "inclusion")
+    assert [n.valueset for n in negated(c, Condition)] == ["pregnancy"]  # type: ignore[attr-defined]

@@ -1317,7 +1317,9 @@ _NON_USER = re.compile(r"\bnon[\s-]?(?:users?|consumers?|drinkers?)\s+of\b[^.;]*
 # States of the person that "non-" negates ("non-smokers", "non-pregnant"); before any other
 # term "non-" names something else ("non-STEMI", "non-opioid analgesics").
 _NON_STATE = re.compile(
-    r"(?:smok\w*|pregnant|lactating|nursing|breast[\s-]?feeding|diabetics?|hypertensives?|obese|drinkers?|users?)$", re.I
+    r"(?:smok\w*|pregnant|lactating|nursing|breast[\s-]?feeding|diabetics?|hypertensives?|obese|drinkers?|users?)"
+    r"(?:\s+(?:women|woman|females?|mothers?|subjects?|patients?|persons?|individuals?))?$",
+    re.I,
 )
 _PERSON_OR_LINK = frozenset(
     ["subjects", "subject", "patients", "patient", "women", "woman", "men", "man", "females", "female", "males",
