@@ -140,3 +140,9 @@ def test_a_window_named_by_its_days_is_still_a_window() -> None:
 def test_non_before_a_state_named_with_its_person_is_still_its_absence() -> None:
     c = parse("Men or non-pregnant women of any ethnic background", "inclusion")
     assert [n.valueset for n in negated(c, Condition)] == ["pregnancy"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", ["Chronic or acute hepatitis B infection", "Acute or chronic uncontrolled infection"])
+def test_chronic_beside_acute_narrows_nothing(text: str) -> None:
+    c = parse(text, "exclusion")
+    assert only(c, Condition) and not [u for u in only(c, Uncertain) if "chronic" in u.reason]

@@ -1307,7 +1307,7 @@ def _unsaid_qualifier(text: str, start: int) -> str | None:
     listed = _listed_before(prefix)
     head = prefix[: len(prefix) - len(listed)]
     near = head[_WORDS_BEFORE.search(head).start() :] + listed  # type: ignore[union-attr]
-    if _ACUTE_OR_CHRONIC.search(near):
+    if _ACUTE_OR_CHRONIC.search(text, max(0, start - 80), start + 8):  # "chronic or acute hepatitis B": both
         return None
     found = _UNSAID.search(near)
     return found.group().lower() if found else None
