@@ -89,6 +89,7 @@ WINDOW = re.compile(
 )
 
 
+_OF_AGE = re.compile(r"\s*age\b", re.IGNORECASE)
 _TIME_HINT = re.compile(r"(?:day|week|wk|month|mo|year|yr)s?\b", re.IGNORECASE)
 
 
@@ -108,8 +109,24 @@ class Window:
 
 def find_window(text: str) -> Window | None:
     """The first time window the text states, if any."""
+    found = find_windows(text, first_only=True)
+    if found:
+        return found[0]
+    one = _ONE_UNIT.search(text) if _TIME_HINT.search(text) else None
+    if one:  # "in the past year": one of that unit
+        return Window(f"P1{_UNIT_LETTER[one.group('unit').lower()]}", False, (one.start(), one.end()))
+    return None
+
+
+def find_windows(text: str, *, first_only: bool = False) -> list[Window]:
+    """Every time window the text states with a number, in order ("within 7 days ... within 21 days").
+
+    A clause gives its one window to every term it reads, so a line with two different ones
+    cannot be read that way (see `Clauses.clause`).
+    """
+    found: list[Window] = []
     if not _TIME_HINT.search(text):
-        return None
+        return found
     for m in WINDOW.finditer(text):
         lead = (m.group("lead") or "").lower()
         tail = (m.group("tail") or "").lower().strip()
@@ -117,6 +134,8 @@ def find_window(text: str) -> Window | None:
             continue  # a duration ("for at least 6 months"), not a window back from the reference date
         if not lead and not tail:
             continue  # "3 months" alone is a duration, not a window
+        if tail == "of" and _OF_AGE.match(text, m.end()):
+            continue  # "14 years of age": an age
         n = to_number(m.group("n"))
         if n is None or n != int(n) or n <= 0:
             continue
@@ -125,11 +144,10 @@ def find_window(text: str) -> Window | None:
         at_least = lead.startswith(("at least", "for at least", "≥", ">=", "more than")) or (
             tail == "since" and not lead.startswith(("within", "in the", "≤", "<", "less", "fewer"))
         )
-        return Window(f"P{int(n)}{letter}", at_least, (m.start(), m.end()))
-    one = _ONE_UNIT.search(text)
-    if one:  # "in the past year": one of that unit
-        return Window(f"P1{_UNIT_LETTER[one.group('unit').lower()]}", False, (one.start(), one.end()))
-    return None
+        found.append(Window(f"P{int(n)}{letter}", at_least, (m.start(), m.end())))
+        if first_only:
+            break
+    return found
 
 
 # "on 25 days of the past 30 days", "5 or more days in the past month", "2 times in the past year":
