@@ -1,4 +1,4 @@
-"""Medicine classes defined by knowledge rather than by ATC group (fifth session, issue 4):
+"""Medicine classes defined by knowledge rather than by ATC group (fourth session, issue 4):
 strong and moderate CYP3A inhibitors and inducers, as lists of ingredient names. What each
 wording must read, what must stay with a person, and that the lists behave as value sets."""
 
