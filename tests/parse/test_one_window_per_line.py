@@ -74,3 +74,7 @@ def test_an_age_is_not_a_window() -> None:
     text = "Any allogeneic stem cell transplant recipient ≥ 14 years of age and ≤ 60 years of age"
     assert find_windows(text) == []
     assert find_window(text) is None
+
+
+def test_years_old_is_an_age_not_a_window() -> None:
+    assert find_windows("for women less than 60 years old by a positive urine pregnancy test") == []

@@ -317,6 +317,13 @@ _SEROLOGY_NEGATIVE_BEFORE = re.compile(
     r"\b(?:negative|seronegative|non-?reactive)\s+(?:(?:serology|test|result|screen)s?\s+)?(?:(?:for|to)\s+)?$", re.I
 )
 _AGE_HINT = re.compile(r"\d|adult", re.I)
+_AGE_NAMED = re.compile(r"\bage\s*(?:of\s*)?\d{1,3}|\b\d{1,3}\s*(?:years?|yrs?)\s*(?:of\s+age|old)\b", re.I)
+# An age at an event, not the person's age now: "onset before the age of 50", "gestational age".
+_AGE_AT_EVENT = re.compile(
+    r"\b(?:before|after|at|by|until|since|from|prior\s+to|under)\s+(?:the\s+)?age\b|\bonset\b|\bdiagnos\w*\s+(?:at|before|after)\b"
+    r"|\bat\s+(?:the\s+)?time\s+of\b|\bgestation\w*|\brelatives?\b|\bwhen\b",
+    re.I,
+)
 _GENDER = re.compile(
     r"^\s*(?:(?:both\s+)?(?P<a>males?|females?|men|women|man|woman|boys|girls)(?:\s*(?:or|and|/|&)\s*(?P<b>males?|females?|men|women|non-pregnant\s+females?))?)"
     r"(?:\s+(?:patients?|subjects?|participants?|volunteers?|adults?|individuals?))?\b",
@@ -961,6 +968,24 @@ class ClauseParser:
         duration = _DURATION.search(text) if ("for" in text or "For" in text) else None
         if duration:
             left.append(duration.group().strip())  # "for at least 6 months": a duration the record may not show
+        # "patients aged 30-80 with type 2 diabetes": its words are all filler, so the age would
+        # be dropped in silence. An inclusion holds only for that age; elsewhere, or an age at
+        # some event ("onset before the age of 50"), a person reads it.
+        lowered = text.lower()
+        named_age = any(w in lowered for w in ("age", "old", "yo", "adult", "year", "yr"))
+        age = self._age(text) if named_age and not any(isinstance(n, Age) for _, n in found) else None
+        if age is not None and not _is_persons_age(text, age[1]):
+            age = None  # "diabetes duration > 12 years": a duration, not an age
+        age_node: Node | None = None
+        if age is not None:
+            if kind == "inclusion" and not _AGE_AT_EVENT.search(text):
+                age_node = _shift(age[0], offset)
+            else:
+                left.append(text[age[1][0] : age[1][1]].strip())
+        elif named_age and not any(isinstance(n, Age) for _, n in found):
+            named = _AGE_NAMED.search(text)
+            if named:  # "before the age of 60 years": an age no pattern reads
+                left.append(named.group().strip())
         found = _join_adjacent(text, sorted(found, key=lambda f: f[0][0]))
         defined = _DEFINED.search(text) if "defined" in text else None
         if defined and _short_label(text[: defined.start()]) and any(s >= defined.end() and _is_measure(n) for (s, _), n in found):
@@ -1011,7 +1036,10 @@ class ClauseParser:
             # "ALT ≤ 2.5 × ULN, ≤ 5 × ULN with liver metastases": a condition beside a threshold of
             # an inclusion usually states when another threshold applies
             combined = AnyOf(items=(combined, _manual(text, (0, len(text)), "not read: a condition beside the thresholds")))
-        return _shift(combined, offset)
+        combined = _shift(combined, offset)
+        if age_node is not None:
+            combined = AllOf(items=(age_node, combined), source=(offset, offset + len(text)))
+        return combined
 
     @staticmethod
     def _interior_alternative(text: str, spans: list[tuple[int, int]], used: list[tuple[int, int]]) -> list[str]:
@@ -1514,6 +1542,21 @@ def _codes_or_ranges(codes: list[str]) -> dict[str, list[str]]:
 
 def _icd_valueset(title: str, codes: list[str]) -> dict[str, Any]:
     return {"title": title, "include": [{"system": "icd10cm", **_codes_or_ranges([str(c) for c in codes])}]}
+
+
+_PERSON_BEFORE = re.compile(
+    r"\b(?:women|woman|men|man|males?|females?|patients?|subjects?|participants?|children|child|adults?|volunteers?|"
+    r"adolescents?|persons?|people|individuals?|girls?|boys?|neonates|infants?)\s*[(,]?\s*(?:aged?\s*)?$",
+    re.I,
+)
+
+
+def _is_persons_age(text: str, span: tuple[int, int]) -> bool:
+    """Does the matched age name the person's age ("aged 30-80", "18 years old", "women 18-65 years")?"""
+    words = text[span[0] : span[1]]
+    if re.search(r"\bages?d?\b|\bold\b|\byo\b|\badults?\b", words, re.I):
+        return True
+    return bool(_PERSON_BEFORE.search(text[max(0, span[0] - 40) : span[0]]))
 
 
 def _shift(node: Node, offset: int) -> Node:

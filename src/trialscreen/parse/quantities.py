@@ -89,7 +89,7 @@ WINDOW = re.compile(
 )
 
 
-_OF_AGE = re.compile(r"\s*age\b", re.IGNORECASE)
+_OF_AGE = re.compile(r"\s*(?:of\s+)?(?:age|old)\b", re.IGNORECASE)
 _TIME_HINT = re.compile(r"(?:day|week|wk|month|mo|year|yr)s?\b", re.IGNORECASE)
 
 
@@ -134,8 +134,8 @@ def find_windows(text: str, *, first_only: bool = False) -> list[Window]:
             continue  # a duration ("for at least 6 months"), not a window back from the reference date
         if not lead and not tail:
             continue  # "3 months" alone is a duration, not a window
-        if tail == "of" and _OF_AGE.match(text, m.end()):
-            continue  # "14 years of age": an age
+        if _OF_AGE.match(text, m.end()):
+            continue  # "14 years of age", "60 years old": an age
         n = to_number(m.group("n"))
         if n is None or n != int(n) or n <= 0:
             continue
