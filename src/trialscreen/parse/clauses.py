@@ -39,7 +39,7 @@ from trialscreen.parse.conditional import read_conditional
 from trialscreen.parse.lexicon import TOKEN, Entry, Hit, folded, icd_description, icd_terms, key_of, lexicon, norm_token
 from trialscreen.parse.measures import measurement_at
 from trialscreen.parse.notes import read_diagnostic_manual, read_notes
-from trialscreen.parse.quantities import Window, find_frequency, find_window, find_windows
+from trialscreen.parse.quantities import Window, find_frequency, find_windows, one_unit_window
 
 Kind = Literal["inclusion", "exclusion"]
 
@@ -897,8 +897,9 @@ class ClauseParser:
         if dsm:  # "the Diagnostic and Statistical Manual of Mental Disorders": a title, not a disorder
             hits = [h for h in hits if not (dsm.start() <= h.start < dsm.end())]
         hits = _distributed(text, hits, self.lex)
-        win = find_window(text)
-        if win and len({w.duration for w in find_windows(text)}) > 1:
+        windows = find_windows(text)
+        win = windows[0] if windows else one_unit_window(text)
+        if len({w.duration for w in windows}) > 1:
             # "anticoagulants within 7 days or antiplatelets within 21 days": the one window
             # read would be given to every term
             return _manual(text, (offset, offset + len(text)), "more than one time window: each term's own is not read")

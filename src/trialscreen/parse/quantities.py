@@ -110,10 +110,13 @@ class Window:
 def find_window(text: str) -> Window | None:
     """The first time window the text states, if any."""
     found = find_windows(text, first_only=True)
-    if found:
-        return found[0]
+    return found[0] if found else one_unit_window(text)
+
+
+def one_unit_window(text: str) -> Window | None:
+    """'in the past year': one of that unit (the window `find_windows` does not list)."""
     one = _ONE_UNIT.search(text) if _TIME_HINT.search(text) else None
-    if one:  # "in the past year": one of that unit
+    if one:
         return Window(f"P1{_UNIT_LETTER[one.group('unit').lower()]}", False, (one.start(), one.end()))
     return None
 
