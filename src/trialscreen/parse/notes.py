@@ -41,7 +41,6 @@ _TRANSFUSED = re.compile(
     r"\s+to\s+(?:meet|maintain|achieve|reach)(?:\s+or\s+exceed)?\s+(?:this|these|the)\s+(?:criterion|criteria|level|levels|value|values|threshold)\s*\)?",
     re.I,
 )
-_TRANSFUSED_ANALYTES = frozenset({"hemoglobin", "platelets"})
 
 
 _MANUAL = re.compile(
@@ -65,10 +64,22 @@ _INSTRUMENT = re.compile(r"\b(?:interview|scid|mini|questionnaire|scale|inventor
 
 
 @cache
+def _data() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    return loaded
+
+
+@cache
+def _transfusable() -> frozenset[str]:
+    """Analytes a transfusion can bring to the level (data: `transfusable`)."""
+    return frozenset(_data()["transfusable"])
+
+
+@cache
 def _organs() -> dict[str, frozenset[str]]:
     """Each lead-in word of an organ to the analytes that test it."""
     out: dict[str, frozenset[str]] = {}
-    for row in yaml.safe_load(_DATA.read_text(encoding="utf-8")):
+    for row in _data()["organs"]:
         for word in row["words"]:
             out[word.lower()] = frozenset(row["analytes"])
     return out
@@ -103,7 +114,7 @@ def read_notes(text: str, nodes: list[Node], kind: str) -> list[tuple[int, int]]
     lead = _adequacy(text, analytes, kind)
     if lead is not None:
         spans.append(lead)
-    if analytes & _TRANSFUSED_ANALYTES and "ransfus" in text:
+    if analytes & _transfusable() and "ransfus" in text:
         spans.extend(m.span() for m in _TRANSFUSED.finditer(text))
     return spans
 
